@@ -1,0 +1,82 @@
+/**
+ * Opens the one LevelDB of a filesystem and checks that it is ours: same format version, same fs
+ * id. Keys are utf8 strings, values raw bytes (valueEncoding 'view').
+ */
+import type { AbstractSublevel } from 'abstract-level'
+import { Level } from 'level'
+import type { Hash } from './types.js'
+import { FORMAT_VERSION } from './constants.js'
+import { StoreLockedError, StoreMismatchError } from './errors.js'
+import { bytesEqual, toHex } from './bytes.js'
+import {
+  META_FORMAT_KEY,
+  SUBLEVEL_BLOBS,
+  SUBLEVEL_FORKS,
+  SUBLEVEL_HEADS,
+  SUBLEVEL_META,
+  SUBLEVEL_RECORDS,
+  decodeMeta,
+  encodeMeta
+} from './layout.js'
+
+export type Database = Level<string, Uint8Array>
+/** A sublevel of the store's LevelDB: string keys, Uint8Array values. */
+export type Sublevel = AbstractSublevel<Database, string | Buffer | Uint8Array, string, Uint8Array>
+
+export interface Sublevels {
+  meta: Sublevel
+  records: Sublevel
+  heads: Sublevel
+  forks: Sublevel
+  blobs: Sublevel
+}
+
+const ENCODINGS = { keyEncoding: 'utf8', valueEncoding: 'view' } as const
+
+export function openSublevel(db: Database, name: string | string[]): Sublevel {
+  return db.sublevel<string, Uint8Array>(name, ENCODINGS)
+}
+
+/** Opens (creating if needed) the database at path and binds it to fsId. */
+export async function openDatabase(path: string, fsId: Hash): Promise<{ db: Database; sub: Sublevels }> {
+  const db: Database = new Level<string, Uint8Array>(path, ENCODINGS)
+  try {
+    await db.open()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: unknown } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(path)
+    throw err
+  }
+  const sub: Sublevels = {
+    meta: openSublevel(db, SUBLEVEL_META),
+    records: openSublevel(db, SUBLEVEL_RECORDS),
+    heads: openSublevel(db, SUBLEVEL_HEADS),
+    forks: openSublevel(db, SUBLEVEL_FORKS),
+    blobs: openSublevel(db, SUBLEVEL_BLOBS)
+  }
+  try {
+    await checkMeta(path, db, sub.meta, fsId)
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  return { db, sub }
+}
+
+async function checkMeta(path: string, db: Database, meta: Sublevel, fsId: Hash): Promise<void> {
+  const stored = await meta.get(META_FORMAT_KEY)
+  if (stored === undefined) {
+    await db.batch([{ type: 'put', sublevel: meta, key: META_FORMAT_KEY, value: encodeMeta(fsId) }], {
+      sync: true
+    })
+    return
+  }
+  const decoded = decodeMeta(stored)
+  if (decoded === undefined) throw new StoreMismatchError(path, 'unreadable format marker')
+  if (decoded.version !== FORMAT_VERSION) {
+    throw new StoreMismatchError(path, `format version ${decoded.version}, this code reads ${FORMAT_VERSION}`)
+  }
+  if (!bytesEqual(decoded.fsId, fsId)) {
+    throw new StoreMismatchError(path, `it holds filesystem ${toHex(decoded.fsId)}, not ${toHex(fsId)}`)
+  }
+}

@@ -1,0 +1,45 @@
+// Child process for test/scenarios/log-crash.test.ts: appends records to a LogStore forever,
+// several in flight at once (so group commit is exercised), and prints "ack <seq>" for each append
+// only after its promise resolved, i.e. once the record is durable. The test SIGKILLs it.
+// Plain .mjs on the built package: child processes do not get vitest's TypeScript aliases.
+import { randomBytes } from 'node:crypto'
+import { KeyPair, LogStore, fromHex, genesisFsId } from '../../packages/log/dist/index.js'
+
+const IN_FLIGHT = 4
+const { path, seedHex, timeMs, nonceHex } = JSON.parse(process.argv[2] ?? '{}')
+const keys = KeyPair.fromSeed(fromHex(seedHex))
+const descriptor = { creator: keys.publicKey, timeMs, nonce: fromHex(nonceHex), lockMode: 'strict' }
+const root = new Uint8Array(16)
+const store = await LogStore.open({ path, fsId: genesisFsId(descriptor), keys })
+
+if (store.length(keys.publicKey) === 0) {
+  const genesis = await store.append([
+    { type: 'genesis', descriptor, root },
+    { type: 'inode', ino: root, kind: 'dir', mode: 0o755, uid: 0, gid: 0 }
+  ])
+  process.stdout.write(`ack ${genesis.body.seq}\n`)
+}
+
+let count = 0
+async function appendOne() {
+  count++
+  const ino = new Uint8Array(randomBytes(16))
+  const data = new Uint8Array(randomBytes(1 + (count % 700)))
+  const record = await store.append([
+    { type: 'inode', ino, kind: 'file', mode: 0o644, uid: 0, gid: 0 },
+    { type: 'write', ino, offset: 0, length: data.byteLength, inline: data },
+    { type: 'link', dir: root, name: `file-${count}`, ino }
+  ])
+  process.stdout.write(`ack ${record.body.seq}\n`)
+}
+
+async function worker() {
+  for (;;) await appendOne()
+}
+
+for (let i = 0; i < IN_FLIGHT; i++) {
+  worker().catch((err) => {
+    process.stderr.write(`writer failed: ${err?.stack ?? err}\n`)
+    process.exit(1)
+  })
+}
