@@ -1,0 +1,194 @@
+/**
+ * Write and SetAttrs: file content as extents (overlapping writes resolved by order) and
+ * attributes, with the data, attribute and remove-vs-change conflicts they can raise.
+ */
+import type { SetAttrsOp, WriteOp } from '@ivyfs/log'
+import { toHex } from './bytes.js'
+import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, WRITE_BYTES_MAX } from './constants.js'
+import { addConflict } from './conflicts.js'
+import { overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
+import type { AttrName, DataVersion, Extent, Inode, RecInfo, Source } from './model.js'
+import { pathOf } from './paths.js'
+import { concurrentWriter, happenedBefore, nextWriters, type ApplyContext } from './state.js'
+
+const isCount = (value: unknown, max: number): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= max
+
+/** The inode an op names, or undefined after rejecting the op. */
+export function existingInode(ctx: ApplyContext, ino: unknown): Inode | undefined {
+  const inode = ino instanceof Uint8Array ? ctx.state.inode(toHex(ino)) : undefined
+  if (inode === undefined) ctx.reject('ENOENT', 'unknown inode')
+  return inode
+}
+
+function dataVersion(inode: Inode): { type: 'data'; ino: string; size: number; extents: readonly Extent[] } {
+  return { type: 'data', ino: inode.ino, size: inode.size, extents: inode.extents }
+}
+
+/** A change to an inode whose last name was removed by a record this one did not see. */
+export function checkChangeOfRemoved(ctx: ApplyContext, inode: Inode): void {
+  const removedBy = inode.removedBy
+  if (inode.nlink > 0 || removedBy === undefined || inode.removalReported) return
+  if (happenedBefore(removedBy, ctx)) return
+  const place = inode.lastPlace ?? null
+  addConflict(ctx, {
+    kind: 'remove-change',
+    item: `inode:${inode.ino}`,
+    paths: [pathOf(ctx.state, inode.ino)],
+    winner: { record: removedBy, version: { type: 'inode', ino: inode.ino, removed: true, place } },
+    loser: { record: ctx.rec, version: { type: 'inode', ino: inode.ino, removed: false, place } }
+  })
+}
+
+/** Replaces the content; keeps the content before this record's first change of it. */
+function setContent(ctx: ApplyContext, inode: Inode, extents: readonly Extent[], size: number): void {
+  if (!inode.dataBy.includes(ctx.rec)) {
+    ctx.undo.set(inode, 'dataBefore', { size: inode.size, extents: inode.extents })
+    ctx.undo.set(inode, 'dataBy', [ctx.rec])
+  }
+  ctx.undo.set(inode, 'extents', extents)
+  ctx.undo.set(inode, 'size', size)
+  ctx.touched.add(inode.ino)
+}
+
+interface LostBytes {
+  readonly loser: RecInfo
+  readonly before: { type: 'data'; ino: string; size: number; extents: readonly Extent[] }
+  readonly base: DataVersion | undefined
+}
+
+/** Concurrent writers whose bytes in `lost` this change replaces (one per writer). */
+function lostBytes(
+  ctx: ApplyContext,
+  inode: Inode,
+  lost: Extent[],
+  replacement: Extent | undefined
+): LostBytes[] {
+  const result: LostBytes[] = []
+  const seen = new Set<RecInfo>()
+  for (const old of lost) {
+    if (seen.has(old.by) || happenedBefore(old.by, ctx)) continue
+    if (replacement !== undefined && sameBytes(old, slice(replacement, old.start, old.end))) continue
+    seen.add(old.by)
+    const base = inode.dataBy.includes(old.by) ? inode.dataBefore : undefined
+    result.push({ loser: old.by, before: dataVersion(inode), base })
+  }
+  return result
+}
+
+/** Adds the data conflicts once the change is applied (the winner's version is the result). */
+function addDataConflicts(ctx: ApplyContext, inode: Inode, losses: readonly LostBytes[]): void {
+  for (const loss of losses) {
+    addConflict(ctx, {
+      kind: 'data',
+      item: `data:${inode.ino}`,
+      paths: [pathOf(ctx.state, inode.ino)],
+      winner: { record: ctx.rec, version: dataVersion(inode) },
+      loser: { record: loss.loser, version: loss.before },
+      base: loss.base === undefined ? undefined : { type: 'data', ino: inode.ino, ...loss.base }
+    })
+  }
+}
+
+function writeSource(ctx: ApplyContext, op: WriteOp): Source | undefined {
+  const hasInline = op.inline instanceof Uint8Array
+  const hasBlob = op.blob instanceof Uint8Array
+  if (hasInline === hasBlob) return ctx.reject('EINVAL', 'write needs exactly one of inline and blob')
+  if (op.inline !== undefined && op.inline.byteLength !== op.length) {
+    return ctx.reject('EINVAL', 'inline length differs from length')
+  }
+  if (op.inline !== undefined) return { kind: 'inline', bytes: op.inline, offset: 0 }
+  if (op.blob?.byteLength !== 32) return ctx.reject('EINVAL', 'blob id is not 32 bytes')
+  return { kind: 'blob', blob: toHex(op.blob), blobLength: op.length, offset: 0 }
+}
+
+export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
+  const inode = existingInode(ctx, op.ino)
+  if (inode === undefined) return
+  if (inode.kind !== 'file')
+    return ctx.reject(inode.kind === 'dir' ? 'EISDIR' : 'EINVAL', 'write to a non-file')
+  if (!isCount(op.offset, FILE_BYTES_MAX)) return ctx.reject('EINVAL', 'bad offset')
+  if (!isCount(op.length, WRITE_BYTES_MAX)) return ctx.reject('EINVAL', 'bad length')
+  if (op.offset + op.length > FILE_BYTES_MAX) return ctx.reject('EFBIG', 'write beyond the largest file')
+  const source = writeSource(ctx, op)
+  if (source === undefined || op.length === 0) return
+  const extent: Extent = { start: op.offset, end: op.offset + op.length, source, by: ctx.rec }
+  checkChangeOfRemoved(ctx, inode)
+  const losses = lostBytes(ctx, inode, overlapping(inode.extents, extent.start, extent.end), extent)
+  const truncator = concurrentWriter(inode.attrBy.size, ctx)
+  if (truncator !== undefined && extent.end > inode.size) {
+    losses.push({ loser: truncator, before: dataVersion(inode), base: undefined })
+  }
+  setContent(ctx, inode, overlay(inode.extents, extent), Math.max(inode.size, extent.end))
+  addDataConflicts(ctx, inode, losses)
+  ctx.undo.set(inode, 'mtimeMs', ctx.rec.timeMs)
+  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+}
+
+function setAttr(ctx: ApplyContext, inode: Inode, attr: Exclude<AttrName, 'size'>, value: number): void {
+  const writers = inode.attrBy[attr]
+  const other = concurrentWriter(writers, ctx)
+  if (other !== undefined && inode[attr] !== value) {
+    addConflict(ctx, {
+      kind: 'attr',
+      item: `attr:${inode.ino}:${attr}`,
+      paths: [pathOf(ctx.state, inode.ino)],
+      winner: { record: ctx.rec, version: { type: 'attr', ino: inode.ino, attr, value } },
+      loser: { record: other, version: { type: 'attr', ino: inode.ino, attr, value: inode[attr] } }
+    })
+  }
+  ctx.undo.set(inode, 'attrBy', { ...inode.attrBy, [attr]: nextWriters(writers, inode[attr] === value, ctx) })
+  ctx.undo.set(inode, attr, value)
+}
+
+function setSize(ctx: ApplyContext, inode: Inode, size: number): void {
+  const writers = inode.attrBy.size
+  const other = concurrentWriter(writers, ctx)
+  if (other !== undefined && inode.size !== size) {
+    addConflict(ctx, {
+      kind: 'attr',
+      item: `attr:${inode.ino}:size`,
+      paths: [pathOf(ctx.state, inode.ino)],
+      winner: { record: ctx.rec, version: { type: 'attr', ino: inode.ino, attr: 'size', value: size } },
+      loser: { record: other, version: { type: 'attr', ino: inode.ino, attr: 'size', value: inode.size } }
+    })
+  }
+  const losses =
+    size < inode.size ? lostBytes(ctx, inode, overlapping(inode.extents, size, inode.size), undefined) : []
+  ctx.undo.set(inode, 'attrBy', { ...inode.attrBy, size: nextWriters(writers, inode.size === size, ctx) })
+  if (size !== inode.size) {
+    setContent(ctx, inode, truncate(inode.extents, size), size)
+    ctx.undo.set(inode, 'mtimeMs', ctx.rec.timeMs)
+  }
+  addDataConflicts(ctx, inode, losses)
+}
+
+function attrsProblem(op: SetAttrsOp): string | undefined {
+  if (op.size !== undefined && !isCount(op.size, FILE_BYTES_MAX)) return 'bad size'
+  if (op.mode !== undefined && !isCount(op.mode, MODE_MASK)) return 'bad mode'
+  if (op.uid !== undefined && !isCount(op.uid, ID_MAX)) return 'bad uid'
+  if (op.gid !== undefined && !isCount(op.gid, ID_MAX)) return 'bad gid'
+  for (const time of [op.atimeMs, op.mtimeMs]) {
+    if (time !== undefined && (typeof time !== 'number' || !Number.isFinite(time))) return 'bad time'
+  }
+  return undefined
+}
+
+export function applySetAttrs(ctx: ApplyContext, op: SetAttrsOp): void {
+  const inode = existingInode(ctx, op.ino)
+  if (inode === undefined) return
+  const problem = attrsProblem(op)
+  if (problem !== undefined) return ctx.reject((op.size ?? 0) > FILE_BYTES_MAX ? 'EFBIG' : 'EINVAL', problem)
+  if (op.size !== undefined && inode.kind !== 'file') {
+    return ctx.reject(inode.kind === 'dir' ? 'EISDIR' : 'EINVAL', 'size of a non-file')
+  }
+  checkChangeOfRemoved(ctx, inode)
+  if (op.mode !== undefined) setAttr(ctx, inode, 'mode', op.mode)
+  if (op.uid !== undefined) setAttr(ctx, inode, 'uid', op.uid)
+  if (op.gid !== undefined) setAttr(ctx, inode, 'gid', op.gid)
+  if (op.size !== undefined) setSize(ctx, inode, op.size)
+  if (op.atimeMs !== undefined) ctx.undo.set(inode, 'atimeMs', op.atimeMs)
+  if (op.mtimeMs !== undefined) ctx.undo.set(inode, 'mtimeMs', op.mtimeMs)
+  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+  ctx.touched.add(inode.ino)
+}

@@ -1,0 +1,49 @@
+/** Attributes as the API reports them (stat-like), computed from an inode of the view. */
+import type { InodeKind } from '@ivyfs/log'
+import type { Inode } from './model.js'
+
+export interface Attr {
+  /** Inode number, hex (32 digits for the 128-bit numbers the API makes). */
+  readonly ino: string
+  readonly kind: InodeKind
+  /** Permission bits only (0o7777); the type is `kind` (see modeWithType). */
+  readonly mode: number
+  readonly uid: number
+  readonly gid: number
+  readonly size: number
+  readonly nlink: number
+  readonly atimeMs: number
+  readonly mtimeMs: number
+  readonly ctimeMs: number
+  /** 512-byte blocks, as stat(2) counts them. */
+  readonly blocks: number
+}
+
+const TYPE_BITS: Record<InodeKind, number> = {
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  fifo: 0o010000
+}
+
+/** st_mode: type bits plus permission bits. */
+export function modeWithType(attr: Pick<Attr, 'kind' | 'mode'>): number {
+  return TYPE_BITS[attr.kind] | attr.mode
+}
+
+export function attrOf(inode: Inode): Attr {
+  const nlink = inode.kind === 'dir' ? (inode.nlink > 0 ? 2 + inode.subdirs : 0) : inode.nlink
+  return {
+    ino: inode.ino,
+    kind: inode.kind,
+    mode: inode.mode,
+    uid: inode.uid,
+    gid: inode.gid,
+    size: inode.size,
+    nlink,
+    atimeMs: inode.atimeMs,
+    mtimeMs: inode.mtimeMs,
+    ctimeMs: inode.ctimeMs,
+    blocks: Math.ceil(inode.size / 512)
+  }
+}

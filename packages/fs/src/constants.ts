@@ -1,0 +1,37 @@
+/**
+ * Limits of the view. Each says why; ops that exceed them are applied as no-ops with a reason,
+ * identically on every peer (a limit is part of the merge semantics, so changing one is a
+ * format change).
+ */
+
+/** POSIX NAME_MAX: one path component, in UTF-8 bytes. */
+export const NAME_BYTES_MAX = 255
+/** POSIX PATH_MAX: a whole path or a symlink target, in UTF-8 bytes. */
+export const PATH_BYTES_MAX = 4096
+/** Path depth bound: keeps every walk up or down the tree bounded even on corrupt state. */
+export const PATH_DEPTH_MAX = 2048
+/**
+ * Largest file size (2^48 = 256 TiB): far above any real file, and far below 2^53 so that
+ * every offset + length stays an exact integer in a JS number.
+ */
+export const FILE_BYTES_MAX = 2 ** 48
+/** One Write op covers at most this many bytes (the log's WRITE_BYTES_MAX). */
+export const WRITE_BYTES_MAX = 64 * 1024 * 1024
+/** Writes up to this size are stored inline in the record (the log's INLINE_BYTES_MAX). */
+export const INLINE_BYTES_MAX = 1024
+/** Blob chunk size of the log's blob store: resolve/commit put data in pieces of this size. */
+export const BLOB_CHUNK_BYTES = 64 * 1024
+/** Mode bits kept on an inode (permissions + setuid/setgid/sticky); the type comes from kind. */
+export const MODE_MASK = 0o7777
+/** uid/gid are unsigned 32-bit, as in POSIX. */
+export const ID_MAX = 0xffffffff
+/** Recent rejected ops kept for inspection (a ring, not part of the merged state). */
+export const REJECTIONS_KEPT_MAX = 1024
+/** Writers remembered per item as "set the current value" (identical concurrent changes). */
+export const WRITERS_PER_ITEM_MAX = 8
+/** Records between two snapshots of the stable state (bounds replay work on restart). */
+export const SNAPSHOT_EVERY_RECORDS = 10_000
+/** Items per snapshot chunk (one LevelDB value): bounds the size of one put. */
+export const SNAPSHOT_CHUNK_ITEMS = 2048
+/** Reported block size (statfs, blocks in getattr counts 512-byte units as stat(2) does). */
+export const BLOCK_BYTES = 4096

@@ -1,0 +1,27 @@
+/** Reading file bytes from extents: inline bytes from records, the rest from the blob store. */
+import { fromHex } from './bytes.js'
+import { overlapping } from './extents.js'
+import type { FsBlobs } from './log-port.js'
+import type { Extent } from './model.js'
+
+/** Bytes [offset, offset + size) of a file of `fileSize` bytes; holes read as zeros. */
+export async function readExtents(
+  blobs: FsBlobs,
+  version: { size: number; extents: readonly Extent[] },
+  offset: number,
+  size: number
+): Promise<Uint8Array> {
+  const end = Math.min(version.size, offset + size)
+  if (end <= offset) return new Uint8Array(0)
+  const result = new Uint8Array(end - offset)
+  for (const extent of overlapping(version.extents, offset, end)) {
+    const length = extent.end - extent.start
+    const source = extent.source
+    const bytes =
+      source.kind === 'inline'
+        ? source.bytes.subarray(source.offset, source.offset + length)
+        : await blobs.read(fromHex(source.blob), source.blobLength, source.offset, length)
+    result.set(bytes.subarray(0, length), extent.start - offset)
+  }
+  return result
+}

@@ -1,0 +1,81 @@
+/**
+ * File content as a sorted list of non-overlapping extents. Lists are immutable (every change
+ * returns a new array), so a version of a file can be kept in O(1) by keeping the array.
+ */
+import { bytesEqual } from './bytes.js'
+import type { Extent, Source } from './model.js'
+
+/** Index of the first extent that ends after `offset`. */
+function firstEndingAfter(extents: readonly Extent[], offset: number): number {
+  let low = 0
+  let high = extents.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((extents[middle] as Extent).end <= offset) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+function shift(source: Source, delta: number): Source {
+  return delta === 0 ? source : { ...source, offset: source.offset + delta }
+}
+
+/** The part [start, end) of an extent (which must cover it). */
+export function slice(extent: Extent, start: number, end: number): Extent {
+  return { start, end, source: shift(extent.source, start - extent.start), by: extent.by }
+}
+
+/** Extents overlapping [start, end), clipped to it. */
+export function overlapping(extents: readonly Extent[], start: number, end: number): Extent[] {
+  const result: Extent[] = []
+  for (let i = firstEndingAfter(extents, start); i < extents.length; i++) {
+    const extent = extents[i] as Extent
+    if (extent.start >= end) break
+    result.push(slice(extent, Math.max(start, extent.start), Math.min(end, extent.end)))
+  }
+  return result
+}
+
+/** The list with `extent` written over whatever it overlaps. */
+export function overlay(extents: readonly Extent[], extent: Extent): Extent[] {
+  const first = firstEndingAfter(extents, extent.start)
+  const result = extents.slice(0, first)
+  let i = first
+  for (; i < extents.length; i++) {
+    const old = extents[i] as Extent
+    if (old.start >= extent.end) break
+    if (old.start < extent.start) result.push(slice(old, old.start, extent.start))
+    if (old.end > extent.end) {
+      result.push(extent, slice(old, extent.end, old.end))
+      return result.concat(extents.slice(i + 1))
+    }
+  }
+  result.push(extent)
+  return result.concat(extents.slice(i))
+}
+
+/** The list cut at `size` (bytes at or after it dropped). */
+export function truncate(extents: readonly Extent[], size: number): readonly Extent[] {
+  const first = firstEndingAfter(extents, size)
+  if (first === extents.length) return extents
+  const result = extents.slice(0, first)
+  const straddling = extents[first] as Extent
+  if (straddling.start < size) result.push(slice(straddling, straddling.start, size))
+  return result
+}
+
+/** True when two clipped extents over the same range hold the same bytes (same source bytes). */
+export function sameBytes(a: Extent, b: Extent): boolean {
+  if (a.start !== b.start || a.end !== b.end) return false
+  const length = a.end - a.start
+  if (a.source.kind === 'blob' && b.source.kind === 'blob') {
+    return a.source.blob === b.source.blob && a.source.offset === b.source.offset
+  }
+  if (a.source.kind === 'inline' && b.source.kind === 'inline') {
+    const x = a.source.bytes.subarray(a.source.offset, a.source.offset + length)
+    const y = b.source.bytes.subarray(b.source.offset, b.source.offset + length)
+    return bytesEqual(x, y)
+  }
+  return false
+}

@@ -1,0 +1,149 @@
+/**
+ * The total order of DESIGN.md §3: records sorted by (lamport, author key), where
+ * lamport(r) = 1 + max(lamport of r's predecessors). It is a linear extension of
+ * happens-before (a record's predecessors all have smaller lamports), transitive, and breaks
+ * ties between concurrent records by public key (hex order = byte order). No pairwise
+ * version-vector comparator is used anywhere.
+ */
+import type { VersionEntry } from '@ivyfs/log'
+import { toHex } from './bytes.js'
+
+export interface OrderKey {
+  readonly lamport: number
+  readonly author: string
+}
+
+export function compareKeys(a: OrderKey, b: OrderKey): number {
+  if (a.lamport !== b.lamport) return a.lamport - b.lamport
+  return a.author < b.author ? -1 : a.author > b.author ? 1 : 0
+}
+
+export type FullVv = ReadonlyMap<string, number>
+
+interface AuthorClock {
+  /** lamport of each of the author's records held, by seq. */
+  readonly lamports: number[]
+  /** Full version vector of the author's latest record held (other authors only). */
+  latestVv: FullVv
+  /** Seq and full vv of the author's newest record folded into the stable state (-1: none). */
+  stableSeq: number
+  stableVv: FullVv
+}
+
+export interface Placement {
+  readonly lamport: number
+  readonly fullVv: FullVv
+}
+
+/** Per-author lamports and version vectors: what places a new record in the order. */
+export class Clocks {
+  private readonly authors = new Map<string, AuthorClock>()
+
+  private clock(author: string): AuthorClock {
+    let clock = this.authors.get(author)
+    if (clock === undefined) {
+      clock = { lamports: [], latestVv: new Map(), stableSeq: -1, stableVv: new Map() }
+      this.authors.set(author, clock)
+    }
+    return clock
+  }
+
+  /** Number of records held from `author` (= the next seq expected). */
+  length(author: string): number {
+    return this.authors.get(author)?.lamports.length ?? 0
+  }
+
+  lamport(author: string, seq: number): number | undefined {
+    return this.authors.get(author)?.lamports[seq]
+  }
+
+  authorKeys(): string[] {
+    return [...this.authors.keys()]
+  }
+
+  /** Coverage of an author's newest record: its full vv plus its own seq (undefined: none held). */
+  coverage(author: string): FullVv | undefined {
+    const clock = this.authors.get(author)
+    if (clock === undefined || clock.lamports.length === 0) return undefined
+    const coverage = new Map(clock.latestVv)
+    coverage.set(author, clock.lamports.length - 1)
+    return coverage
+  }
+
+  /**
+   * Where a record goes, if every predecessor is held: its full vv (previous full vv plus the
+   * delta) and its lamport. 'missing' when a predecessor is not held yet.
+   */
+  place(author: string, seq: number, delta: readonly VersionEntry[]): Placement | 'missing' {
+    const clock = this.authors.get(author)
+    const held = clock?.lamports.length ?? 0
+    if (seq !== held) return 'missing'
+    let lamport = seq === 0 ? 0 : (clock?.lamports[seq - 1] ?? 0)
+    const fullVv = new Map(clock?.latestVv ?? [])
+    for (const entry of delta) {
+      const other = toHex(entry.author)
+      if (other === author) continue
+      const otherLamport = this.lamport(other, entry.seq)
+      if (otherLamport === undefined) return 'missing'
+      if (otherLamport > lamport) lamport = otherLamport
+      if ((fullVv.get(other) ?? -1) < entry.seq) fullVv.set(other, entry.seq)
+    }
+    return { lamport: lamport + 1, fullVv }
+  }
+
+  commit(author: string, placement: Placement): void {
+    const clock = this.clock(author)
+    clock.lamports.push(placement.lamport)
+    clock.latestVv = placement.fullVv
+  }
+
+  /** The author's record `seq` (with full vv `fullVv`) is now part of the stable state. */
+  markStable(author: string, seq: number, fullVv: FullVv): void {
+    const clock = this.clock(author)
+    clock.stableSeq = seq
+    clock.stableVv = fullVv
+  }
+
+  /** The stable part, for a snapshot: per author, lamports up to stableSeq and the vv there. */
+  exportStable(): StableClock[] {
+    const result: StableClock[] = []
+    for (const [author, clock] of this.authors) {
+      if (clock.stableSeq < 0) continue
+      const lamports = clock.lamports.slice(0, clock.stableSeq + 1)
+      result.push({ author, lamports, fullVv: [...clock.stableVv] })
+    }
+    return result.sort((a, b) => (a.author < b.author ? -1 : 1))
+  }
+
+  static fromStable(stable: readonly StableClock[]): Clocks {
+    const clocks = new Clocks()
+    for (const entry of stable) {
+      const fullVv = new Map(entry.fullVv)
+      clocks.authors.set(entry.author, {
+        lamports: [...entry.lamports],
+        latestVv: fullVv,
+        stableSeq: entry.lamports.length - 1,
+        stableVv: fullVv
+      })
+    }
+    return clocks
+  }
+}
+
+export interface StableClock {
+  readonly author: string
+  readonly lamports: readonly number[]
+  readonly fullVv: readonly (readonly [string, number])[]
+}
+
+/** Whether record (author, seq) happened before a record with full vv `fullVv` by `reader`. */
+export function precedes(
+  author: string,
+  seq: number,
+  reader: string,
+  readerSeq: number,
+  fullVv: FullVv
+): boolean {
+  if (author === reader) return seq < readerSeq
+  return (fullVv.get(author) ?? -1) >= seq
+}

@@ -1,0 +1,128 @@
+/**
+ * The merged state: every container the state machine mutates, and the context one record is
+ * applied in. All mutation goes through the record's UndoLog so that it can be unapplied.
+ */
+import type { InodeKind, LockMode } from '@ivyfs/log'
+import { REJECTIONS_KEPT_MAX, WRITERS_PER_ITEM_MAX } from './constants.js'
+import type { Errno } from './errors.js'
+import type { Conflict, Inode, MemberState, PrepareState, RecInfo, Rejection } from './model.js'
+import type { UndoLog } from './undo.js'
+
+export interface StateMeta {
+  root: string | undefined
+  creator: string | undefined
+  lockMode: LockMode
+}
+
+export class State {
+  readonly inodes = new Map<string, Inode>()
+  readonly conflicts = new Map<string, Conflict>()
+  readonly members = new Map<string, MemberState>()
+  /** Un-cancelled, uncompleted Prepares by `prepareKey(dir, name)`, then by `recordKey`. */
+  readonly prepares = new Map<string, Map<string, PrepareState>>()
+  readonly meta: StateMeta = { root: undefined, creator: undefined, lockMode: 'strict' }
+  /** Recent rejected ops: for inspection only (not merged state, not rolled back). */
+  readonly rejections: Rejection[] = []
+
+  noteRejection(rejection: Rejection): void {
+    this.rejections.push(rejection)
+    if (this.rejections.length > REJECTIONS_KEPT_MAX) this.rejections.shift()
+  }
+
+  /** An inode by number, following directory merges. */
+  inode(ino: string): Inode | undefined {
+    let inode = this.inodes.get(ino)
+    for (let hops = 0; inode?.mergedInto !== undefined && hops < 64; hops++) {
+      inode = this.inodes.get(inode.mergedInto)
+    }
+    return inode
+  }
+}
+
+export function prepareKey(dir: string, name: string): string {
+  return `${dir}/${name}`
+}
+
+export function recordKey(author: string, seq: number): string {
+  return `${author}:${seq}`
+}
+
+/** Everything `apply*` needs to apply one op of one record. */
+export interface ApplyContext {
+  readonly state: State
+  readonly undo: UndoLog
+  readonly rec: RecInfo
+  /** The record's full version vector (author hex -> highest seq it had seen). */
+  readonly fullVv: ReadonlyMap<string, number>
+  /** Inodes whose visible state changed (for subscribers). */
+  readonly touched: Set<string>
+  opIndex: number
+  reject(errno: Errno, reason: string): undefined
+}
+
+/** Whether `writer` happened before (or is) the record being applied. */
+export function happenedBefore(writer: RecInfo, ctx: ApplyContext): boolean {
+  if (writer.author === ctx.rec.author) return writer.seq <= ctx.rec.seq
+  return (ctx.fullVv.get(writer.author) ?? -1) >= writer.seq
+}
+
+/**
+ * Whether the record being applied saw the current value of an item: true when it happened
+ * after any record that set that value (or nobody set one). False means a concurrent change.
+ */
+export function sawValue(writers: readonly RecInfo[], ctx: ApplyContext): boolean {
+  if (writers.length === 0) return true
+  for (const writer of writers) if (happenedBefore(writer, ctx)) return true
+  return false
+}
+
+/** The first writer the record did not see (the other side of a conflict). */
+export function concurrentWriter(writers: readonly RecInfo[], ctx: ApplyContext): RecInfo | undefined {
+  if (sawValue(writers, ctx)) return undefined
+  return writers[writers.length - 1]
+}
+
+export function newInode(
+  ino: string,
+  kind: InodeKind,
+  attrs: { mode: number; uid: number; gid: number; target: string | undefined },
+  rec: RecInfo
+): Inode {
+  return {
+    ino,
+    kind,
+    mode: attrs.mode,
+    uid: attrs.uid,
+    gid: attrs.gid,
+    target: attrs.target,
+    size: attrs.target === undefined ? 0 : Buffer.byteLength(attrs.target),
+    extents: [],
+    nlink: 0,
+    subdirs: 0,
+    children: 0,
+    atimeMs: rec.timeMs,
+    mtimeMs: rec.timeMs,
+    ctimeMs: rec.timeMs,
+    entries: kind === 'dir' ? new Map() : undefined,
+    places: [],
+    lastPlace: undefined,
+    createdBy: rec,
+    dataBy: [],
+    dataBefore: undefined,
+    attrBy: { mode: [rec], uid: [rec], gid: [rec], size: [] },
+    removedBy: undefined,
+    removalReported: false,
+    mergedInto: undefined
+  }
+}
+
+/** The writers of an item after the record being applied set it (same value: joins them). */
+export function nextWriters(
+  writers: readonly RecInfo[],
+  sameValue: boolean,
+  ctx: ApplyContext
+): readonly RecInfo[] {
+  if (!sameValue) return [ctx.rec]
+  if (writers.includes(ctx.rec)) return writers
+  return [...writers, ctx.rec].slice(-WRITERS_PER_ITEM_MAX)
+}

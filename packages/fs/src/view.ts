@@ -1,0 +1,210 @@
+/**
+ * The view: records placed in the total order, applied to the merged state. Records whose
+ * place is after every applied one cost O(their ops); a record that sorts inside the tentative
+ * suffix rolls the suffix back to its position (undo logs) and replays it. Records that can
+ * never again have a record ordered before them become stable: their undo logs are dropped.
+ */
+import { toHex } from './bytes.js'
+import type { RecInfo, ViewRecord } from './model.js'
+import { applyRecord } from './apply.js'
+import { Clocks, compareKeys, type FullVv, type OrderKey } from './order.js'
+import { State } from './state.js'
+import { stableFrontier } from './stability.js'
+import { UndoLog } from './undo.js'
+
+export interface Placed {
+  readonly key: OrderKey
+  readonly rec: RecInfo
+  readonly fullVv: FullVv
+  readonly record: ViewRecord
+  undo: UndoLog
+}
+
+export interface ViewChange {
+  /** Inodes whose visible state changed. */
+  readonly inos: readonly string[]
+  /** Records that were unapplied and replayed because a late record sorted before them. */
+  readonly replayed: number
+  /** Records newly applied. */
+  readonly applied: number
+}
+
+export type ViewListener = (change: ViewChange) => void
+
+/** How often (in ingested records) the stable frontier is recomputed. */
+const STABLE_CHECK_EVERY = 32
+
+export class View {
+  readonly state: State
+  readonly clocks: Clocks
+  private tentative: Placed[] = []
+  private readonly pending = new Map<string, ViewRecord>()
+  private readonly listeners = new Set<ViewListener>()
+  private sinceStableCheck = 0
+  /** Records folded into the stable state since this view was made (or loaded). */
+  stableRecords = 0
+  /** Records that sorted before the stable prefix (must stay 0; see stability.ts). */
+  orderViolations = 0
+
+  constructor(init: { state?: State; clocks?: Clocks } = {}) {
+    this.state = init.state ?? new State()
+    this.clocks = init.clocks ?? new Clocks()
+  }
+
+  get tentativeCount(): number {
+    return this.tentative.length
+  }
+
+  get pendingCount(): number {
+    return this.pending.size
+  }
+
+  subscribe(listener: ViewListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Adds one record (any arrival order; records missing predecessors wait). */
+  ingest(record: ViewRecord): 'applied' | 'duplicate' | 'pending' {
+    const before = this.pending.size
+    const placed = this.placeAll([record])
+    if (placed.length === 0) return this.pending.size > before ? 'pending' : 'duplicate'
+    this.insert(placed)
+    return 'applied'
+  }
+
+  /** Adds many records with at most one rollback (restart, network batches). */
+  ingestMany(records: Iterable<ViewRecord>): number {
+    const placed = this.placeAll(records)
+    if (placed.length > 0) this.insert(placed)
+    return placed.length
+  }
+
+  /** Places records whose predecessors are held; the rest wait in `pending`. */
+  private placeAll(records: Iterable<ViewRecord>): Placed[] {
+    const placed: Placed[] = []
+    let progress = false
+    for (const record of records) if (this.placeOne(record, placed)) progress = true
+    while (progress && this.pending.size > 0) {
+      progress = false
+      for (const record of [...this.pending.values()]) if (this.placeOne(record, placed)) progress = true
+    }
+    return placed
+  }
+
+  private placeOne(record: ViewRecord, placed: Placed[]): boolean {
+    const author = toHex(record.body.author)
+    const seq = record.body.seq
+    const pendingKey = `${author}:${seq}`
+    if (seq < this.clocks.length(author)) {
+      this.pending.delete(pendingKey)
+      return false
+    }
+    const placement = this.clocks.place(author, seq, record.body.vv)
+    if (placement === 'missing') {
+      this.pending.set(pendingKey, record)
+      return false
+    }
+    this.pending.delete(pendingKey)
+    this.clocks.commit(author, placement)
+    const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
+    const key = { lamport: placement.lamport, author }
+    placed.push({ key, rec, fullVv: placement.fullVv, record, undo: new UndoLog() })
+    return true
+  }
+
+  /** Index of the first tentative record that sorts after `key`. */
+  private positionOf(key: OrderKey): number {
+    let low = 0
+    let high = this.tentative.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (compareKeys((this.tentative[middle] as Placed).key, key) < 0) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+
+  private insert(placed: Placed[]): void {
+    placed.sort((a, b) => compareKeys(a.key, b.key))
+    const first = placed[0] as Placed
+    const position = this.positionOf(first.key)
+    if (position === 0 && this.sortsBeforeStable(first)) this.orderViolations++
+    const replayed = this.tentative.length - position
+    const touched = new Set<string>()
+    const suffix = this.tentative.splice(position)
+    for (let i = suffix.length - 1; i >= 0; i--) (suffix[i] as Placed).undo.rollback()
+    for (const entry of mergeSorted(suffix, placed)) {
+      this.apply(entry, touched)
+      if (++this.sinceStableCheck >= STABLE_CHECK_EVERY) this.advanceStable()
+    }
+    const change: ViewChange = { inos: [...touched], replayed, applied: placed.length }
+    for (const listener of this.listeners) listener(change)
+  }
+
+  private apply(entry: Placed, touched: Set<string>): void {
+    entry.undo = new UndoLog()
+    const input = { rec: entry.rec, fullVv: entry.fullVv, ops: entry.record.body.ops }
+    for (const ino of applyRecord(this.state, input, entry.undo)) touched.add(ino)
+    this.tentative.push(entry)
+  }
+
+  private lastStableKey: OrderKey | undefined
+
+  private sortsBeforeStable(entry: Placed): boolean {
+    return this.lastStableKey !== undefined && compareKeys(entry.key, this.lastStableKey) < 0
+  }
+
+  /** Folds the longest prefix that no future record can sort into; returns how many. */
+  advanceStable(): number {
+    this.sinceStableCheck = 0
+    const frontier = stableFrontier(this.state, this.clocks)
+    if (frontier === undefined) return 0
+    let last = -1
+    for (let i = this.tentative.length - 1; i >= 0; i--) {
+      const { rec } = this.tentative[i] as Placed
+      if ((frontier.get(rec.author) ?? -1) >= rec.seq) {
+        last = i
+        break
+      }
+    }
+    const folded = this.tentative.splice(0, last + 1)
+    for (const entry of folded) {
+      entry.undo.discard()
+      this.clocks.markStable(entry.rec.author, entry.rec.seq, entry.fullVv)
+      this.lastStableKey = entry.key
+    }
+    this.stableRecords += folded.length
+    return folded.length
+  }
+
+  /** Runs `fn` on the stable state alone (tentative records unapplied, then replayed). */
+  withStableState<T>(fn: (state: State, clocks: Clocks) => T): T {
+    const suffix = this.tentative.splice(0)
+    for (let i = suffix.length - 1; i >= 0; i--) (suffix[i] as Placed).undo.rollback()
+    try {
+      return fn(this.state, this.clocks)
+    } finally {
+      const touched = new Set<string>()
+      for (const entry of suffix) this.apply(entry, touched)
+    }
+  }
+
+  /** The tentative records in order (for history and tests). */
+  tentativeRecords(): readonly Placed[] {
+    return this.tentative
+  }
+}
+
+function mergeSorted(a: Placed[], b: Placed[]): Placed[] {
+  const result: Placed[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    if (compareKeys((a[i] as Placed).key, (b[j] as Placed).key) <= 0) result.push(a[i++] as Placed)
+    else result.push(b[j++] as Placed)
+  }
+  while (i < a.length) result.push(a[i++] as Placed)
+  while (j < b.length) result.push(b[j++] as Placed)
+  return result
+}

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest'
+import { View, conflictIndexHash, treeHash, treeListing, type ViewRecord } from '../src/index.js'
+import { checkInvariants } from './helpers/invariants.js'
+import { closeAll, makePeers, type SimPeer } from './helpers/sim.js'
+import { rngFor, runWorkload, shuffle, syncAll, type WorkloadPeer } from './helpers/workload.js'
+
+const SEEDS = Number(process.env.IVYFS_FS_SEEDS ?? 300)
+const FIRST_SEED = Number(process.env.IVYFS_FS_FIRST_SEED ?? 1)
+
+function asWorkloadPeer(peer: SimPeer): WorkloadPeer {
+  return {
+    name: peer.name,
+    fs: peer.fs,
+    records: async () => peer.log.records(),
+    holds: (record) => peer.log.length(record.body.author) > record.body.seq,
+    ready: (record) => peer.log.ready(record),
+    ingest: async (record) => {
+      peer.log.ingest(record)
+    }
+  }
+}
+
+/** A fresh view fed every record one at a time in a random (not even causal) order. */
+function observe(records: ViewRecord[], seed: number): View {
+  const view = new View()
+  for (const record of shuffle(rngFor(seed), [...records])) view.ingest(record)
+  return view
+}
+
+export async function runSeed(seed: number): Promise<void> {
+  const rng = rngFor(seed)
+  const count = 3 + Math.floor(rng() * 3)
+  const sims = await makePeers(['p0', 'p1', 'p2', 'p3', 'p4'].slice(0, count), {
+    lockMode: rng() < 0.8 ? 'available' : 'strict'
+  })
+  const peers = sims.map(asWorkloadPeer)
+  const trace = await runWorkload(peers, rng, { steps: 40 + Math.floor(rng() * 40), exchange: 0.3 })
+  await syncAll(peers, rng)
+  const context = `seed ${seed}\n${trace.join('\n')}\n${treeListing(sims[0]!.fs['view'].state).join('\n')}`
+  const trees = sims.map((p) => p.fs.treeHash())
+  const conflicts = sims.map((p) => p.fs.conflictIndexHash())
+  expect(new Set(trees).size, context).toBe(1)
+  expect(new Set(conflicts).size, context).toBe(1)
+  const observer = observe(sims[0]!.log.records(), seed)
+  expect(observer.pendingCount, context).toBe(0)
+  expect(treeHash(observer.state), context).toBe(trees[0])
+  expect(conflictIndexHash(observer.state), context).toBe(conflicts[0])
+  for (const sim of sims) expect(checkInvariants(sim.fs['view'].state), context).toEqual([])
+  for (const sim of sims) expect(sim.fs['view'].orderViolations, context).toBe(0)
+  await closeAll(sims)
+}
+
+describe('convergence of simulated participants (memory logs)', () => {
+  test(`${SEEDS} seeds converge to one tree and one conflict index`, async () => {
+    // Goal: whatever the arrival order and partitions, every peer computes the same view.
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
+      try {
+        await runSeed(seed)
+      } catch (error) {
+        console.error(
+          `fs convergence failed: seed ${seed} (rerun: IVYFS_FS_FIRST_SEED=${seed} IVYFS_FS_SEEDS=1)`
+        )
+        throw error
+      }
+    }
+  })
+})
