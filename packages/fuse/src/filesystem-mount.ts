@@ -1,0 +1,34 @@
+/** Mounting an @ivyfs/fs Filesystem: the handlers plus the mount, and a commit of every open file at unmount. */
+import type { FsPort } from './fs-port.js'
+import { IvyOperations } from './handlers.js'
+import { silentLogger } from './logger.js'
+import { mountOperations, type MountHandle, type MountInit } from './mount.js'
+
+export interface FilesystemMountHandle extends MountHandle {
+  /** Bytes written through the mount that are neither committed nor staged in the blob store. */
+  bufferedBytes(): number
+}
+
+/**
+ * Mounts `fs` on `mountPoint` (an existing empty directory). Unmounting commits what open files
+ * still hold (their releases will not come once the kernel has let go of the mount).
+ */
+export async function mountFilesystem(
+  fs: FsPort,
+  mountPoint: string,
+  init: MountInit = {}
+): Promise<FilesystemMountHandle> {
+  const operations = new IvyOperations(fs, init.logger ?? silentLogger)
+  const handle = await mountOperations(operations, mountPoint, init)
+  let unmounting: Promise<void> | undefined
+  return {
+    mountPoint: handle.mountPoint,
+    options: handle.options,
+    bufferedBytes: () => operations.openFiles.bufferedBytes,
+    unmount: () =>
+      (unmounting ??= (async () => {
+        await handle.unmount()
+        await operations.openFiles.commitAll()
+      })())
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The part of @ivyfs/fs's Filesystem the mount uses. Naming it keeps the dependency visible and
+ * lets tests wrap a real Filesystem to inject failures or delays.
+ */
+import type { Filesystem } from '@ivyfs/fs'
+
+export type FsPort = Pick<
+  Filesystem,
+  | 'getattr'
+  | 'getattrIno'
+  | 'handle'
+  | 'readdir'
+  | 'readIno'
+  | 'readlink'
+  | 'create'
+  | 'mkdir'
+  | 'symlink'
+  | 'link'
+  | 'unlink'
+  | 'rmdir'
+  | 'rename'
+  | 'setattr'
+  | 'putBlob'
+  | 'commit'
+  | 'statfs'
+  | 'conflicts'
+  | 'log'
+>

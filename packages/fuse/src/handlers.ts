@@ -1,0 +1,234 @@
+/**
+ * The FUSE operations of an ivyfs mount, over the @ivyfs/fs API. Paths go to the fs; open
+ * files go through the open-file table (buffered writes, one record per close); /.ivy/ is
+ * answered by IvyDirectory. Errors are thrown as they come (fs errors carry their errno) and
+ * translated in errno.ts only.
+ */
+import { modeWithType, type Attr } from '@ivyfs/fs'
+import { constants } from 'node:fs'
+import { IVY_DIR_NAME, STAT_BLOCK_BYTES } from './constants.js'
+import { ErrnoError } from './errors.js'
+import type { FsPort } from './fs-port.js'
+import { IvyDirectory, isIvyPath, readOnly } from './ivy-dir.js'
+import type { Logger } from './logger.js'
+import { OpenFiles } from './open-files.js'
+import type { Attributes, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
+
+const { S_IFMT, S_IFREG, W_OK, O_RDWR } = constants
+/** chown passes -1 (as uid_t) for "leave unchanged". */
+const UNCHANGED_ID = 0xffff_ffff
+/** Handle 0 is what virtual /.ivy files get: fuse-native keeps no handle for it. */
+const NO_HANDLE = 0
+const IVY_ROOT = `/${IVY_DIR_NAME}`
+
+export class IvyOperations implements MountOperations {
+  readonly openFiles: OpenFiles
+  readonly #ivy: IvyDirectory
+
+  constructor(
+    private readonly fs: FsPort,
+    logger: Logger,
+    owner: { uid: number; gid: number } = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+  ) {
+    this.openFiles = new OpenFiles(fs, logger)
+    this.#ivy = new IvyDirectory(fs, Date.now(), owner)
+  }
+
+  async getattr(path: string): Promise<Attributes> {
+    if (isIvyPath(path)) return this.#ivy.getattr(path)
+    return this.#attributes(await this.fs.getattr(path))
+  }
+
+  async access(path: string, mode: number): Promise<void> {
+    if (isIvyPath(path) && (mode & W_OK) !== 0) throw readOnly(path)
+    await this.getattr(path)
+  }
+
+  async readdir(path: string): Promise<DirectoryEntry[]> {
+    if (isIvyPath(path)) return this.#ivy.readdir(path)
+    const [self, entries] = await Promise.all([this.fs.getattr(path), this.fs.readdir(path)])
+    const parent = path === '/' ? self : await this.fs.getattr(path.slice(0, path.lastIndexOf('/')) || '/')
+    const listed = path === '/' ? entries.filter((entry) => entry.name !== IVY_DIR_NAME) : entries
+    return [
+      { name: '.', attributes: this.#attributes(self) },
+      { name: '..', attributes: this.#attributes(parent) },
+      ...listed.map((entry) => ({ name: entry.name, attributes: this.#attributes(entry.attr) }))
+    ]
+  }
+
+  async open(path: string, flags: number): Promise<number> {
+    if (isIvyPath(path)) {
+      if ((flags & 3) !== constants.O_RDONLY) throw readOnly(path)
+      await this.#ivy.getattr(path)
+      return NO_HANDLE
+    }
+    return this.openFiles.open(await this.fs.handle(path), flags)
+  }
+
+  async create(path: string, mode: number): Promise<number> {
+    this.#writable(path)
+    // The kernel calls create only for a name its lookup did not find, and fuse-native does not
+    // pass O_EXCL: every create is the exclusive create of DESIGN.md §4, so lock files work.
+    const attr = await this.fs.create(path, mode & 0o7777, { exclusive: true })
+    return this.openFiles.open(attr.ino, O_RDWR)
+  }
+
+  async read(
+    path: string,
+    handle: number,
+    buffer: Buffer,
+    length: number,
+    position: number
+  ): Promise<number> {
+    const bytes =
+      handle === NO_HANDLE && isIvyPath(path)
+        ? await this.#ivy.read(path, position, length)
+        : await this.openFiles.read(handle, position, length)
+    buffer.set(bytes)
+    return bytes.byteLength
+  }
+
+  async write(
+    _path: string,
+    handle: number,
+    buffer: Buffer,
+    length: number,
+    position: number
+  ): Promise<number> {
+    await this.openFiles.write(handle, position, buffer.subarray(0, length))
+    return length
+  }
+
+  async flush(_path: string, handle: number): Promise<void> {
+    if (handle !== NO_HANDLE) await this.openFiles.flush(handle)
+  }
+
+  async release(_path: string, handle: number): Promise<void> {
+    if (handle !== NO_HANDLE) await this.openFiles.release(handle)
+  }
+
+  async fsync(_path: string, handle: number): Promise<void> {
+    if (handle !== NO_HANDLE) await this.openFiles.commit(this.openFiles.inoOf(handle))
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    this.#writable(path)
+    const { ino } = await this.fs.getattr(path)
+    // Open for writing here: the truncate joins that file's next record.
+    if (this.openFiles.hasWriter(ino) || this.#isDirty(ino)) await this.openFiles.truncate(ino, size)
+    else await this.fs.setattr(path, { size })
+  }
+
+  async ftruncate(_path: string, handle: number, size: number): Promise<void> {
+    await this.openFiles.truncate(this.openFiles.inoOf(handle), size)
+  }
+
+  async utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+    this.#writable(path)
+    const { ino } = await this.fs.getattr(path)
+    // cp -a and tar set times on the open file before closing it: they must outlive the commit.
+    if (!this.#isDirty(ino) || !this.openFiles.setTimes(ino, atimeMs, mtimeMs)) {
+      await this.fs.setattr(path, { atimeMs, mtimeMs })
+    }
+  }
+
+  async readlink(path: string): Promise<string> {
+    if (isIvyPath(path)) throw new ErrnoError('EINVAL', `not a symlink: ${path}`, { path })
+    return this.fs.readlink(path)
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    this.#writable(path)
+    await this.fs.setattr(path, {
+      ...(uid === UNCHANGED_ID ? {} : { uid }),
+      ...(gid === UNCHANGED_ID ? {} : { gid })
+    })
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    this.#writable(path)
+    await this.fs.setattr(path, { mode: mode & 0o7777 })
+  }
+
+  async mknod(path: string, mode: number): Promise<void> {
+    this.#writable(path)
+    // The fs API creates regular files only (no FIFO, device or socket inodes yet).
+    if ((mode & S_IFMT) !== S_IFREG)
+      throw new ErrnoError('EPERM', `mknod supports regular files only: ${path}`)
+    await this.fs.create(path, mode & 0o7777, { exclusive: true })
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.#writable(path)
+    await this.fs.unlink(path)
+  }
+
+  async rmdir(path: string): Promise<void> {
+    this.#writable(path)
+    await this.fs.rmdir(path)
+  }
+
+  async mkdir(path: string, mode: number): Promise<void> {
+    this.#writable(path)
+    await this.fs.mkdir(path, mode & 0o7777)
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.#writable(from)
+    this.#writable(to)
+    await this.fs.rename(from, to)
+  }
+
+  async link(existing: string, newPath: string): Promise<void> {
+    this.#writable(existing)
+    this.#writable(newPath)
+    await this.fs.link(existing, newPath)
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    this.#writable(path)
+    await this.fs.symlink(target, path)
+  }
+
+  async statfs(): Promise<VolumeStatistics> {
+    return this.fs.statfs()
+  }
+
+  /** Throws for a path that names /.ivy or lies under it (the root entry exists: EEXIST). */
+  #writable(path: string): void {
+    if (path === IVY_ROOT) throw new ErrnoError('EEXIST', `${IVY_ROOT} is reserved`, { path })
+    if (isIvyPath(path)) throw readOnly(path)
+  }
+
+  #isDirty(ino: string): boolean {
+    const pending = this.openFiles.pending(ino)
+    return pending !== undefined && !pending.isEmpty
+  }
+
+  /** stat as the kernel sees it: an open file's pending size and change time included. */
+  #attributes(attr: Attr): Attributes {
+    const pending = this.openFiles.pending(attr.ino)
+    const size = pending === undefined ? attr.size : pending.size(attr.size)
+    const mtimeMs = pending?.mtimeMs ?? pending?.changedMs ?? attr.mtimeMs
+    return {
+      ino: inodeNumber(attr.ino),
+      mode: modeWithType(attr),
+      uid: attr.uid,
+      gid: attr.gid,
+      size,
+      nlink: attr.nlink,
+      blocks: Math.ceil(size / STAT_BLOCK_BYTES),
+      atimeMs: pending?.atimeMs ?? attr.atimeMs,
+      mtimeMs,
+      ctimeMs: Math.max(attr.ctimeMs, pending?.changedMs ?? 0)
+    }
+  }
+}
+
+/**
+ * st_ino for an inode id: its low 32 bits (ids are random, so these are too; fuse-native's stat
+ * carries 32 bits). Two files share a number with probability ~n²/2³³.
+ */
+export function inodeNumber(ino: string): number {
+  return Number.parseInt(ino.slice(-8), 16) >>> 0
+}

@@ -1,0 +1,86 @@
+import { constants } from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { Filesystem, MemoryLog } from '@ivyfs/fs'
+import { ErrnoError, IvyOperations } from '@ivyfs/fuse'
+import { recordingLogger } from '../../../test/helpers/fuse-env.js'
+
+const { O_RDONLY, O_WRONLY, O_TRUNC, S_IFREG, S_IFIFO } = constants
+
+/** The handlers over a one-member filesystem on a memory log: no kernel involved. */
+async function setup(): Promise<{ ops: IvyOperations; fs: Filesystem; records: () => number }> {
+  const log = new MemoryLog({ publicKey: new Uint8Array(32).fill(7) })
+  const fs = await Filesystem.createOn(log, { lockMode: 'available' })
+  const ops = new IvyOperations(fs, recordingLogger())
+  return { ops, fs, records: () => log.length(log.keys.publicKey) }
+}
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+
+describe('ivyfs handlers', () => {
+  test('writes stay local until flush, and getattr reports the pending size meanwhile', async () => {
+    // Goal: the kernel's view of an open file (size) includes its buffered writes.
+    const { ops, fs, records } = await setup()
+    const handle = await ops.create('/f', S_IFREG | 0o644)
+    const before = records()
+    await ops.write('/f', handle, Buffer.from('hello'), 5, 0)
+    expect((await ops.getattr('/f')).size).toBe(5)
+    expect((await fs.getattr('/f')).size).toBe(0)
+    expect(records()).toBe(before)
+    await ops.flush('/f', handle)
+    expect(records()).toBe(before + 1)
+    expect(text(await fs.read('/f', 0, 10))).toBe('hello')
+    await ops.release('/f', handle)
+  })
+
+  test('O_TRUNC, the new content and the times cp -a sets make one record', async () => {
+    // Goal: a rewrite never shows other peers an empty file, and explicit times survive the commit.
+    const { ops, fs, records } = await setup()
+    await fs.create('/f')
+    await fs.write('/f', 0, new TextEncoder().encode('old old old'))
+    const before = records()
+    const handle = await ops.open('/f', O_WRONLY | O_TRUNC)
+    expect((await ops.getattr('/f')).size).toBe(0)
+    await ops.write('/f', handle, Buffer.from('new'), 3, 0)
+    await ops.utimens('/f', 1_600_000_000_000, 1_600_000_000_000)
+    await ops.release('/f', handle)
+    expect(records()).toBe(before + 1)
+    expect(text(await fs.read('/f', 0, 100))).toBe('new')
+    expect((await fs.getattr('/f')).mtimeMs).toBe(1_600_000_000_000)
+  })
+
+  test('a read-only handle sees another handle’s pending writes and commits nothing itself', async () => {
+    // Goal: local readers see local writes (POSIX within one machine) without committing them.
+    const { ops, records } = await setup()
+    const writer = await ops.create('/f', S_IFREG | 0o644)
+    await ops.write('/f', writer, Buffer.from('abc'), 3, 0)
+    const reader = await ops.open('/f', O_RDONLY)
+    const buffer = Buffer.alloc(10)
+    expect(await ops.read('/f', reader, buffer, 10, 0)).toBe(3)
+    expect(buffer.subarray(0, 3).toString()).toBe('abc')
+    const before = records()
+    await ops.flush('/f', reader)
+    await ops.release('/f', reader)
+    expect(records()).toBe(before)
+    await ops.release('/f', writer)
+    expect(records()).toBe(before + 1)
+  })
+
+  test('mknod makes regular files; FIFOs are refused', async () => {
+    // Goal: mknod does what the fs API allows and says EPERM for the rest.
+    const { ops, fs } = await setup()
+    await ops.mknod('/r', S_IFREG | 0o600)
+    expect((await fs.getattr('/r')).mode).toBe(0o600)
+    await expect(ops.mknod('/p', S_IFIFO | 0o600)).rejects.toMatchObject({ errno: 'EPERM' })
+  })
+
+  test('/.ivy is read-only, reserved at the root and absent from its listing', async () => {
+    // Goal: the helper directory cannot be changed, shadowed or copied with the tree.
+    const { ops } = await setup()
+    await expect(ops.mkdir('/.ivy', 0o755)).rejects.toMatchObject({ errno: 'EEXIST' })
+    await expect(ops.create('/.ivy/conflicts/x', S_IFREG | 0o644)).rejects.toBeInstanceOf(ErrnoError)
+    await expect(ops.open('/.ivy/conflicts', O_WRONLY)).rejects.toMatchObject({ errno: 'EROFS' })
+    expect((await ops.readdir('/')).map((entry) => entry.name)).toEqual(['.', '..'])
+    expect((await ops.readdir('/.ivy')).map((entry) => entry.name)).toEqual(['.', '..', 'conflicts'])
+    expect((await ops.statfs()).nameBytesMax).toBe(255)
+  })
+})

@@ -1,0 +1,40 @@
+import { describe, expect, test } from 'vitest'
+import { FUSE_INSTALL_COMMAND, FuseUnavailableError, checkFuse, mountMemoryFilesystem } from '@ivyfs/fuse'
+import { fuseMissing } from '../../../test/helpers/fuse-env.js'
+
+const libfuseMissing = (): never => {
+  throw new Error('libfuse.so.2: cannot open shared object file: No such file or directory')
+}
+
+describe('loading fuse-native', () => {
+  test('a missing libfuse.so.2 is a FuseUnavailableError naming the packages to install', () => {
+    // Goal: the dlopen failure becomes a typed error with the apt-get command, not a stack trace.
+    const error = checkFuse({ require: libfuseMissing })
+    expect(error).toBeInstanceOf(FuseUnavailableError)
+    expect(error?.reason).toBe('libfuse')
+    expect(error?.message).toContain(FUSE_INSTALL_COMMAND)
+    expect(FUSE_INSTALL_COMMAND).toBe('apt-get install -y libfuse2 fuse')
+  })
+
+  test('a missing /dev/fuse is a FuseUnavailableError', () => {
+    // Goal: a container without the device says so before libfuse fails obscurely.
+    expect(checkFuse({ devicePath: '/nonexistent/fuse' })?.reason).toBe('device')
+  })
+
+  test('a missing fusermount is a FuseUnavailableError', () => {
+    // Goal: unmounting shells out to fusermount, so its absence is caught before mounting.
+    expect(checkFuse({ searchPath: '/nonexistent' })?.reason).toBe('fusermount')
+  })
+
+  test('mounting without FUSE rejects with the typed error', async () => {
+    // Goal: the mount entry point surfaces the same error (the daemon prints its message).
+    await expect(
+      mountMemoryFilesystem('/tmp', { loader: { require: libfuseMissing } })
+    ).rejects.toBeInstanceOf(FuseUnavailableError)
+  })
+
+  test.skipIf(fuseMissing())('finds FUSE on this machine', () => {
+    // Goal: with libfuse2, fuse and /dev/fuse present, nothing is reported missing.
+    expect(checkFuse()).toBeNull()
+  })
+})

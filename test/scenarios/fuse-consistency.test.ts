@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { mountFilesystem, type FilesystemMountHandle } from '@ivyfs/fuse'
+import { afterEach, describe, expect, test } from 'vitest'
+import {
+  cleanUnmount,
+  fuseMissing,
+  recordingLogger,
+  sh,
+  shOk,
+  tempDir,
+  waitFor
+} from '../helpers/fuse-env.js'
+import { mountIvy, type MountedIvy } from '../helpers/fuse-ivy.js'
+import { makePeers, sync, type Peer } from '../helpers/fuse-peers.js'
+
+const SLOW_WRITER = fileURLToPath(new URL('../helpers/fuse-slow-writer.mjs', import.meta.url))
+const MIB = 1024 * 1024
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+
+describe.skipIf(fuseMissing())('close-to-open consistency of the ivyfs mount', () => {
+  const cleanups: Array<() => Promise<void>> = []
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  test('other peers see a file written through the mount whole, at close, never half', async () => {
+    // Goal: until close, the records hold the old content even after 12 MiB were written (and
+    // staged in the blob store); after close they hold all of the new content.
+    const ivy: MountedIvy = await mountIvy()
+    cleanups.push(ivy.cleanup)
+    await shOk('echo old > f', ivy.mnt)
+    const signals = join(ivy.scratch, 'signals')
+    await mkdir(signals)
+    const half = 12 * MIB
+    const writer = spawn(process.execPath, [SLOW_WRITER, join(ivy.mnt, 'f'), String(half), signals])
+    const exited = new Promise<number | null>((resolve) => writer.on('exit', resolve))
+    await waitFor(() => existsSync(join(signals, 'wrote')), { what: 'the first half' })
+    expect(text(await ivy.fs.read('/f', 0, 100))).toBe('old\n')
+    expect((await ivy.fs.getattr('/f')).size).toBe(4)
+    await writeFile(join(signals, 'go'), '')
+    expect(await exited).toBe(0)
+    const attr = await ivy.fs.getattr('/f')
+    expect(attr.size).toBe(2 * half)
+    expect(text(await ivy.fs.read('/f', half - 2, 4))).toBe('aabb')
+  })
+
+  test('unmounting commits what a still-open file holds', async () => {
+    // Goal: data written before an unmount (daemon shutdown) is not lost because the file's
+    // release never reaches a mount that is gone.
+    const ivy: MountedIvy = await mountIvy()
+    cleanups.push(ivy.cleanup)
+    const signals = join(ivy.scratch, 'signals')
+    await mkdir(signals)
+    const writer = spawn(process.execPath, [SLOW_WRITER, join(ivy.mnt, 'f'), String(MIB), signals])
+    const exited = new Promise<number | null>((resolve) => writer.on('exit', resolve))
+    await waitFor(() => existsSync(join(signals, 'wrote')), { what: 'the write' })
+    await ivy.handle.unmount()
+    expect((await ivy.fs.getattr('/f')).size).toBe(MIB)
+    await writeFile(join(signals, 'go'), '')
+    expect(await exited).toBe(0)
+    expect((await ivy.fs.getattr('/f')).size).toBe(2 * MIB)
+  })
+
+  test('a change from another peer shows up on the mount within the cache timeouts', async () => {
+    // Goal: with no invalidation calls, short attribute/entry timeouts make remote changes
+    // visible promptly, even for a file whose attributes and name the kernel has cached.
+    const [local, remote] = await mountPeers(cleanups)
+    await remote!.fs.create('/news')
+    await remote!.fs.write('/news', 0, new TextEncoder().encode('first'))
+    sync(remote!, local!.peer)
+    await waitFor(async () => (await sh('cat news', local!.mnt)).stdout === 'first', { what: 'first' })
+    await remote!.fs.write('/news', 0, new TextEncoder().encode('second, longer'))
+    const started = Date.now()
+    sync(remote!, local!.peer)
+    await waitFor(async () => (await sh('cat news', local!.mnt)).stdout === 'second, longer', {
+      what: 'the remote change',
+      timeoutMs: 2_000,
+      intervalMs: 5
+    })
+    expect(Date.now() - started).toBeLessThan(1_000)
+    await remote!.fs.rename('/news', '/renamed')
+    sync(remote!, local!.peer)
+    await waitFor(async () => (await sh('ls', local!.mnt)).stdout === 'renamed\n', { what: 'the rename' })
+  })
+})
+
+async function mountPeers(
+  cleanups: Array<() => Promise<void>>
+): Promise<[{ peer: Peer; mnt: string }, Peer]> {
+  const [a, b] = await makePeers(['a', 'b'], 'available')
+  const dir = await tempDir('peers')
+  const mnt = join(dir.path, 'mnt')
+  await mkdir(mnt)
+  const logger = recordingLogger()
+  const handle: FilesystemMountHandle = await mountFilesystem(a!.fs, mnt, { logger })
+  cleanups.push(async () => {
+    await cleanUnmount(mnt, handle.unmount)
+    await a!.fs.close()
+    await b!.fs.close()
+    await dir.remove()
+    expect(logger.errors).toEqual([])
+  })
+  return [{ peer: a!, mnt }, b!]
+}

@@ -1,0 +1,113 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { fuseMissing, sh, shOk } from '../helpers/fuse-env.js'
+import { mountIvy, type MountedIvy } from '../helpers/fuse-ivy.js'
+
+describe.skipIf(fuseMissing())('files through the ivyfs mount', () => {
+  let ivy: MountedIvy
+
+  beforeEach(async () => {
+    ivy = await mountIvy()
+  })
+
+  afterEach(async () => {
+    await ivy.cleanup()
+    expect(ivy.logger.errors).toEqual([])
+  })
+
+  test('create, write, read, append and overwrite', async () => {
+    // Goal: the basic data path works end to end and reads see what was closed.
+    const out = await shOk(
+      'printf hello > f && cat f && echo && printf " world" >> f && cat f && echo && ' +
+        'printf HELLO | dd of=f conv=notrunc status=none && cat f && echo && echo new > f && cat f',
+      ivy.mnt
+    )
+    expect(out).toBe('hello\nhello world\nHELLO world\nnew\n')
+    expect(new TextDecoder().decode(await ivy.fs.read('/f', 0, 100))).toBe('new\n')
+  })
+
+  test('one record per close, and O_TRUNC with its new content in that same record', async () => {
+    // Goal: close-to-open: a file's writes (and the truncate of `>`) land as one record, so
+    // another peer sees the old or the new content, never an empty or half-written file.
+    await shOk('echo old content > f', ivy.mnt)
+    const before = ivy.records()
+    await shOk('for i in 1 2 3 4 5; do echo line $i; done > f', ivy.mnt)
+    expect(ivy.records() - before).toBe(1)
+    const after = ivy.records()
+    await shOk('{ echo a; echo b; echo c; } >> f', ivy.mnt)
+    expect(ivy.records() - after).toBe(1)
+    expect(await shOk('cat f', ivy.mnt)).toBe('line 1\nline 2\nline 3\nline 4\nline 5\na\nb\nc\n')
+  })
+
+  test('truncate and ftruncate shrink and extend with zeros', async () => {
+    // Goal: sizes and holes are right whether the file is open or not.
+    const out = await shOk(
+      'printf 0123456789 > f && truncate -s 4 f && cat f && echo && truncate -s 8 f && od -An -c f && ' +
+        'printf abcdef > g && exec 3<>g && truncate -s 2 g && cat g && echo && stat -c %s f g',
+      ivy.mnt
+    )
+    expect(out).toBe('0123\n   0   1   2   3  \\0  \\0  \\0  \\0\nab\n8\n2\n')
+  })
+
+  test('mkdir -p trees, listings and rmdir', async () => {
+    // Goal: directories nest, list sorted entries and count links like POSIX.
+    const out = await shOk(
+      'mkdir -p a/b/c a/d && touch a/b/c/x a/y && ls a && find a | sort && stat -c %h a && rmdir a/d && ls a',
+      ivy.mnt
+    )
+    expect(out).toBe('b\nd\ny\na\na/b\na/b/c\na/b/c/x\na/d\na/y\n4\nb\ny\n')
+  })
+
+  test('rename files and directories, also over existing entries', async () => {
+    // Goal: mv within and across directories, replacing files and empty directories.
+    const out = await shOk(
+      'mkdir d e && echo 1 > d/f && echo 2 > g && mv d/f e/f && mv g e/f && cat e/f && ' +
+        'mkdir -p x/sub && mkdir y && mv x y && ls y && mkdir z && mv y/x z && ls z/x && ls d y',
+      ivy.mnt
+    )
+    expect(out).toBe('2\nx\nsub\nd:\n\ny:\n')
+    expect((await sh('mkdir -p p/q r/s && touch r/s/t && mv -T p/q r/s', ivy.mnt)).stderr).toMatch(
+      /Directory not empty|File exists/
+    )
+  })
+
+  test('hard links and symlinks', async () => {
+    // Goal: a hard link shares content and inode number; symlinks resolve and read back.
+    const out = await shOk(
+      'echo data > f && ln f h && echo more >> h && cat f && stat -c %h h && ' +
+        '[ "$(stat -c %i f)" = "$(stat -c %i h)" ] && echo same-inode && ' +
+        'ln -s f s && readlink s && cat s && mkdir d && ln -s ../f d/up && cat d/up && rm f && cat h',
+      ivy.mnt
+    )
+    expect(out).toBe('data\nmore\n2\nsame-inode\nf\ndata\nmore\ndata\nmore\ndata\nmore\n')
+  })
+
+  test('chmod, chown and touch -d set attributes', async () => {
+    // Goal: modes, owners and times are what the tools set (default_permissions uses them).
+    const out = await shOk(
+      'touch f && chmod 640 f && chown 1234:5678 f && touch -d "2021-02-03 04:05:06 UTC" f && ' +
+        'stat -c "%a %u %g %Y" f && mkdir d && chmod 1777 d && stat -c %a d',
+      ivy.mnt
+    )
+    expect(out).toBe(`640 1234 5678 ${Date.UTC(2021, 1, 3, 4, 5, 6) / 1000}\n1777\n`)
+  })
+
+  test('errors carry the POSIX errno', async () => {
+    // Goal: each failure reaches the program as the errno POSIX specifies.
+    await shOk('mkdir -p d/sub && touch f', ivy.mnt)
+    const cases: Array<[string, RegExp]> = [
+      ['rmdir d', /Directory not empty/],
+      ['mkdir d', /File exists/],
+      ['rmdir f', /Not a directory/],
+      ['cat nothing', /No such file or directory/],
+      ['ln d d2', /not allowed|Operation not permitted/],
+      ['mkfifo p', /Operation not permitted/],
+      ['touch .ivy/x', /Read-only file system|Permission denied/],
+      ['mv d d/sub/inside', /Invalid argument|cannot move/]
+    ]
+    for (const [command, expected] of cases) {
+      const result = await sh(command, ivy.mnt)
+      expect(result.code, command).not.toBe(0)
+      expect(result.stderr, command).toMatch(expected)
+    }
+  })
+})
