@@ -6,6 +6,9 @@ export interface Output {
   /** Prints a result: the JSON value with --json, else the human text. */
   result(value: unknown, human: () => string): void
   line(text: string): void
+  /** A note for the person at the terminal, on stderr (also with --json: stdout stays data). */
+  note(text: string): void
+  /** Prints the error (JSON on stdout with --json, else a line on stderr) and returns its exit code. */
   error(err: unknown): number
 }
 
@@ -30,6 +33,9 @@ export function createOutput(json: boolean): Output {
     line(text) {
       if (!json) process.stdout.write(ensureNewline(text))
     },
+    note(text) {
+      process.stderr.write(ensureNewline(text))
+    },
     error(err) {
       const code = exitCodeFor(err)
       const name = err instanceof Error ? err.name : 'Error'
@@ -37,11 +43,13 @@ export function createOutput(json: boolean): Output {
       const errno = (err as { errno?: unknown }).errno
       if (json) {
         process.stdout.write(
-          JSON.stringify({ error: { name, message, ...(typeof errno === 'string' ? { errno } : {}), exitCode: code } }) +
-            '\n'
+          JSON.stringify({
+            error: { name, message, ...(typeof errno === 'string' ? { errno } : {}), exitCode: code }
+          }) + '\n'
         )
       } else {
-        process.stderr.write(`${paint(31, 'ivy:', process.stderr)} ${message}\n`)
+        const hint = code === EXIT.usage ? ' (add --help for usage)' : ''
+        process.stderr.write(`${paint(31, 'ivy:', process.stderr)} ${message}${hint}\n`)
       }
       return code === EXIT.ok ? EXIT.failed : code
     }
@@ -59,19 +67,28 @@ export function short(hex: string): string {
 
 export function table(rows: string[][]): string {
   const widths: number[] = []
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell).length)))
+  for (const row of rows)
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell).length)))
   return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visible(cell).length))).join('  '))
+    .map((row) =>
+      row
+        .map((cell, i) =>
+          i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visible(cell).length)
+        )
+        .join('  ')
+    )
     .join('\n')
 }
 
 function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, '')
 }
 
 export function formatTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 export function formatBytes(bytes: number): string {

@@ -77,3 +77,28 @@ export function describeRecord(record: SignedRecord, lamport: number, name: Inod
     ops: record.body.ops.map((op) => describeOp(op, name))
   }
 }
+
+/** A record a conflict involves, in words: the side the tree shows, the hidden side, the resolution. */
+export interface InvolvedRecord {
+  role: 'ours' | 'theirs' | 'resolution'
+  record: string
+  author: string
+  seq: number
+  timeMs: number
+  ops: OpWords[]
+}
+
+export function describeInvolved(
+  role: InvolvedRecord['role'],
+  record: SignedRecord,
+  name: InodeNamer
+): InvolvedRecord {
+  return {
+    role,
+    record: toHex(record.id),
+    author: toHex(record.body.author),
+    seq: record.body.seq,
+    timeMs: record.body.timeMs,
+    ops: record.body.ops.map((op) => describeOp(op, name))
+  }
+}

@@ -20,14 +20,19 @@ export function fsHandlers(daemon: Daemon): Record<string, Handler> {
     'fs.write': async (p) => {
       const path = str('fs.write', p, 'path')
       if (!fs.exists(path)) await fs.create(path, optInt('fs.write', p, 'mode') ?? 0o644)
-      const written = await fs.write(path, optInt('fs.write', p, 'offset') ?? 0, bytes('fs.write', p, 'dataBase64'))
+      const written = await fs.write(
+        path,
+        optInt('fs.write', p, 'offset') ?? 0,
+        bytes('fs.write', p, 'dataBase64')
+      )
       return { written }
     },
     'fs.create': async (p) =>
       await fs.create(str('fs.create', p, 'path'), optInt('fs.create', p, 'mode') ?? 0o644, {
         exclusive: bool('fs.create', p, 'exclusive')
       }),
-    'fs.mkdir': async (p) => await fs.mkdir(str('fs.mkdir', p, 'path'), optInt('fs.mkdir', p, 'mode') ?? 0o755),
+    'fs.mkdir': async (p) =>
+      await fs.mkdir(str('fs.mkdir', p, 'path'), optInt('fs.mkdir', p, 'mode') ?? 0o755),
     'fs.unlink': async (p) => await fs.unlink(str('fs.unlink', p, 'path')),
     'fs.rmdir': async (p) => await fs.rmdir(str('fs.rmdir', p, 'path')),
     'fs.rename': async (p) =>
@@ -36,8 +41,18 @@ export function fsHandlers(daemon: Daemon): Record<string, Handler> {
       }),
     'fs.link': async (p) => await fs.link(str('fs.link', p, 'existing'), str('fs.link', p, 'path')),
     'fs.symlink': async (p) => await fs.symlink(str('fs.symlink', p, 'target'), str('fs.symlink', p, 'path')),
-    'fs.truncate': async (p) => await fs.truncate(str('fs.truncate', p, 'path'), int('fs.truncate', p, 'size')),
-    'fs.chmod': async (p) => await fs.setattr(str('fs.chmod', p, 'path'), { mode: int('fs.chmod', p, 'mode') }),
+    'fs.truncate': async (p) =>
+      await fs.truncate(str('fs.truncate', p, 'path'), int('fs.truncate', p, 'size')),
+    'fs.chmod': async (p) =>
+      await fs.setattr(str('fs.chmod', p, 'path'), { mode: int('fs.chmod', p, 'mode') }),
+    'fs.setattr': async (p) => {
+      const attrs: Record<string, number> = {}
+      for (const key of ['mode', 'uid', 'gid', 'size', 'atimeMs', 'mtimeMs'] as const) {
+        const value = optInt('fs.setattr', p, key)
+        if (value !== undefined) attrs[key] = value
+      }
+      return await fs.setattr(str('fs.setattr', p, 'path'), attrs)
+    },
     'fs.treeHash': async () => ({
       treeHash: fs.treeHash(),
       conflictIndexHash: fs.conflictIndexHash(),

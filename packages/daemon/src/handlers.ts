@@ -6,9 +6,19 @@
 import type { Daemon } from './daemon.js'
 import type { Handler } from './control-server.js'
 import { describeOp, describeRecord, type InodeNamer } from './describe.js'
+import type { ConflictInfo } from '@ivyfs/fs'
+import { decodeTicket } from '@ivyfs/net'
 import { BadParamsError } from './errors.js'
 import { mergedLog } from './merged-log.js'
 import { bool, bytes, optInt, optStr, str } from './params.js'
+import {
+  CONFLICT_CONTENT_BYTES_DEFAULT,
+  conflictDetail,
+  ConflictResolvedError,
+  UnknownConflictError,
+  UnknownRecordError,
+  withSizes
+} from './conflict-detail.js'
 import { memberStatuses, status } from './status.js'
 import { fsHandlers } from './fs-handlers.js'
 
@@ -30,14 +40,18 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
     invite: async (params) => {
       const ttlMs = optInt('invite', params, 'ttlMs', 1)
       const addresses = params['addresses']
-      if (addresses !== undefined && (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string'))) {
+      if (
+        addresses !== undefined &&
+        (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string'))
+      ) {
         throw new BadParamsError('invite', 'addresses must be a list of multiaddrs')
       }
       const ticket = await daemon.network.createTicket({
         ...(ttlMs === undefined ? {} : { ttlMs }),
         ...(addresses === undefined ? {} : { addresses: addresses as string[] })
       })
-      return { ticket }
+      const decoded = decodeTicket(ticket)
+      return { ticket, expiresMs: decoded.expiresMs, addresses: decoded.addresses }
     },
     log: async (params) => {
       const path = optStr('log', params, 'path')
@@ -55,7 +69,9 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
           ops: entry.ops.map((op) => describeOp(op, namer))
         }))
       } else {
-        entries = (await mergedLog(daemon.store)).map(({ record, lamport }) => describeRecord(record, lamport, namer))
+        entries = (await mergedLog(daemon.store)).map(({ record, lamport }) =>
+          describeRecord(record, lamport, namer)
+        )
       }
       const kept = entries.filter(
         (entry) =>
@@ -64,52 +80,59 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
       )
       return kept.slice(Math.max(0, kept.length - limit))
     },
-    conflicts: async (params) =>
-      await daemon.fs.conflicts(optStr('conflicts', params, 'path'), {
+    conflicts: async (params) => {
+      const list = await daemon.fs.conflicts(optStr('conflicts', params, 'path'), {
         includeResolved: bool('conflicts', params, 'includeResolved')
-      }),
+      })
+      return await Promise.all(list.map((info) => withSizes(daemon, info)))
+    },
     conflict: async (params) => {
       const id = await fullConflictId(daemon, str('conflict', params, 'id'))
-      const info = await daemon.fs.conflict(id)
-      const versions: Record<string, string | null> = {}
-      const maxBytes = optInt('conflict', params, 'maxBytes') ?? 1024 * 1024
-      for (const side of ['winner', 'loser', 'base'] as const) {
-        const version = side === 'base' ? info.base : info[side].version
-        const size = version?.size
-        if (version?.type !== 'data' || size === undefined) continue
-        try {
-          const content = await daemon.fs.readVersion(id, side, 0, Math.min(size, maxBytes))
-          versions[side] = Buffer.from(content).toString('base64')
-        } catch {
-          versions[side] = null
-        }
-      }
-      return { ...info, contentBase64: versions }
+      return await conflictDetail(
+        daemon,
+        id,
+        namer,
+        optInt('conflict', params, 'maxBytes') ?? CONFLICT_CONTENT_BYTES_DEFAULT
+      )
     },
     resolve: async (params) => {
       const id = await fullConflictId(daemon, str('resolve', params, 'id'))
+      const info = await daemon.fs.conflict(id)
+      if (info.resolved) throw new ConflictResolvedError(id, info.resolvedBy?.record ?? '')
       const keep = optStr('resolve', params, 'keep')
+      let kept: string
       if (params['contentBase64'] !== undefined) {
+        if (keep !== undefined) throw new BadParamsError('resolve', 'give keep or contentBase64, not both')
         await daemon.fs.resolve(id, { content: bytes('resolve', params, 'contentBase64') })
+        kept = 'content'
       } else if (keep === 'ours' || keep === 'theirs') {
         await daemon.fs.resolve(id, { keep })
-      } else if (keep !== undefined && /^[0-9a-f]{64}$/.test(keep)) {
-        await daemon.fs.resolve(id, { keep })
+        kept = keep
+      } else if (keep !== undefined && /^[0-9a-f]{4,64}$/i.test(keep)) {
+        const record = sideByRecord(info, keep.toLowerCase())
+        await daemon.fs.resolve(id, { keep: record })
+        kept = record === info.winner.record ? 'ours' : 'theirs'
       } else {
-        throw new BadParamsError('resolve', 'give keep: ours|theirs|RECORD-ID (64 hex) or contentBase64')
+        throw new BadParamsError(
+          'resolve',
+          'give keep: ours, theirs or a record id (4 to 64 hex digits), or contentBase64'
+        )
       }
-      return { id, resolved: true }
+      const after = await daemon.fs.conflict(id)
+      return { id, resolved: after.resolved, kept, resolvedBy: after.resolvedBy ?? null }
     },
-    watchConflicts: async (_params, { emit, signal }) => {
-      const seen = new Set((await daemon.fs.conflicts()).map((conflict) => conflict.id))
+    watchConflicts: async (params, { emit, signal }) => {
+      const path = optStr('watchConflicts', params, 'path')
+      const seen = new Set<string>()
       const check = async (): Promise<void> => {
-        for (const conflict of await daemon.fs.conflicts()) {
+        for (const conflict of await daemon.fs.conflicts(path)) {
           if (seen.has(conflict.id)) continue
           seen.add(conflict.id)
-          emit(conflict)
+          emit(await withSizes(daemon, conflict))
         }
       }
       let queued = false
+      // Subscribe before taking the list of known conflicts, so none can slip in between.
       const unsubscribe = daemon.fs.subscribe(() => {
         if (queued) return
         queued = true
@@ -118,8 +141,17 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
           void check()
         })
       })
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-      unsubscribe()
+      try {
+        for (const conflict of await daemon.fs.conflicts(path, { includeResolved: true }))
+          seen.add(conflict.id)
+        emit({ ready: true })
+        if (!signal.aborted)
+          await new Promise<void>((resolve) =>
+            signal.addEventListener('abort', () => resolve(), { once: true })
+          )
+      } finally {
+        unsubscribe()
+      }
       return null
     },
     mount: async (params) => ({ mountPoint: await daemon.mount(str('mount', params, 'dir')) }),
@@ -135,10 +167,19 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
 /** Accepts a unique prefix of a conflict id, as git does for commits. */
 async function fullConflictId(daemon: Daemon, prefix: string): Promise<string> {
   const wanted = prefix.toLowerCase()
-  if (!/^[0-9a-f]{4,64}$/.test(wanted)) throw new BadParamsError('conflict', 'a conflict id is 4 to 64 hex digits')
+  if (!/^[0-9a-f]{4,64}$/.test(wanted))
+    throw new BadParamsError('conflict', 'a conflict id is 4 to 64 hex digits')
   const all = await daemon.fs.conflicts(undefined, { includeResolved: true })
   const matches = all.filter((conflict) => conflict.id.startsWith(wanted))
   if (matches.length === 1) return (matches[0] as { id: string }).id
-  if (matches.length === 0) throw Object.assign(new Error(`no conflict ${prefix}`), { name: 'UnknownConflictError' })
+  if (matches.length === 0) throw new UnknownConflictError(prefix)
   throw new BadParamsError('conflict', `${prefix} names ${matches.length} conflicts; give more digits`)
+}
+
+/** The full id of the side of `info` whose record id starts with `prefix`. */
+function sideByRecord(info: ConflictInfo, prefix: string): string {
+  const matches = [info.winner.record, info.loser.record].filter((record) => record.startsWith(prefix))
+  if (matches.length === 1) return matches[0] as string
+  if (matches.length === 0) throw new UnknownRecordError(prefix, info.id)
+  throw new BadParamsError('resolve', `${prefix} names both sides; give more digits`)
 }

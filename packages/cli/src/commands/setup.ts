@@ -1,9 +1,13 @@
 /** `ivy init`, `ivy daemon`, `ivy join`, `ivy invite`, `ivy mount`, `ivy unmount`. */
-import { runningDaemonPid, dataPaths } from '@ivyfs/daemon'
+import { access } from 'node:fs/promises'
+import { dataPaths, NotInitialisedError, runningDaemonPid } from '@ivyfs/daemon'
 import { resolve } from 'node:path'
 import type { Context } from '../context.js'
 import { EXIT, UsageError } from '../exit-codes.js'
+import { joinStage, logLineText, parseLogLine, type DaemonLogLine, type JoinStage } from '../daemon-log.js'
 import { dim, formatTime } from '../output.js'
+import { parseTimeout, parseTtl } from '../parse.js'
+import { Progress } from '../progress.js'
 import { runDaemonMain } from '../spawn-daemon.js'
 
 export interface NetworkFlags {
@@ -22,61 +26,139 @@ function networkArgs(flags: NetworkFlags): string[] {
   return args
 }
 
-/** Runs the daemon entry point and turns its result line into this command's output. */
-async function delegate(ctx: Context, args: string[], human: (result: Record<string, unknown>) => string): Promise<number> {
-  const { code, stdout } = await runDaemonMain(args, { captureStdout: true })
-  const last = stdout.trim().split('\n').pop() ?? '{}'
+interface DelegateInit {
+  /** What the log lines say about progress (join), for the progress line on a terminal. */
+  stageOf?: (line: DaemonLogLine) => JoinStage | undefined
+  progressLabel?: string
+  /** --log-level was given: show every log line, not only warnings and errors. */
+  verbose?: boolean
+}
+
+/**
+ * Runs the daemon entry point with JSON logs and turns its result line into this command's output.
+ * Warnings and errors of its log go to stderr as text; the stages it reports drive a progress line.
+ */
+async function delegate(
+  ctx: Context,
+  args: string[],
+  human: (result: Record<string, unknown>) => string,
+  init: DelegateInit = {}
+): Promise<number> {
+  const progress = new Progress(init.progressLabel ?? 'working', {
+    enabled: !ctx.out.json && init.stageOf !== undefined
+  })
+  const raw: string[] = []
+  const onStderrLine = (text: string): void => {
+    const line = parseLogLine(text)
+    if (line === undefined) return void raw.push(text)
+    const stage = init.stageOf?.(line)
+    if (stage !== undefined)
+      progress.update({ label: stage.label, done: stage.done, total: stage.total, unit: 'records' })
+    if (init.verbose === true || line.level === 'warn' || line.level === 'error')
+      progress.note(dim(logLineText(line)))
+  }
+  let outcome
+  try {
+    outcome = await runDaemonMain([...args, '--log-format', 'json'], { captureStdout: true, onStderrLine })
+  } finally {
+    progress.done()
+  }
+  const last = outcome.stdout.trim().split('\n').pop() ?? '{}'
   let result: Record<string, unknown> = {}
   try {
     result = JSON.parse(last) as Record<string, unknown>
   } catch {
     result = {}
   }
-  if (code === 0) ctx.out.result(result, () => human(result))
-  else if (ctx.out.json) process.stdout.write(last + '\n')
-  return code
+  const error = result['error'] as { name?: string; message?: string } | undefined
+  // The entry point also prints its error as `ivyfs: message`: print the rest (a stack, say) only.
+  const rest = raw.filter((text) => error?.message === undefined || text !== `ivyfs: ${error.message}`)
+  if (rest.length > 0) ctx.out.note(rest.join('\n'))
+  if (outcome.code === 0 && error === undefined) {
+    ctx.out.result(result, () => human(result))
+    return EXIT.ok
+  }
+  const failure = Object.assign(
+    new Error(error?.message ?? `the daemon's ${args[0] ?? ''} failed (exit ${outcome.code})`),
+    {
+      name: error?.name ?? 'Error'
+    }
+  )
+  const code = ctx.out.error(failure)
+  return outcome.code === EXIT.usage ? EXIT.usage : code
 }
 
-export async function initCommand(ctx: Context, flags: NetworkFlags & { lockMode?: string }): Promise<number> {
+export async function initCommand(
+  ctx: Context,
+  flags: NetworkFlags & { lockMode?: string }
+): Promise<number> {
   if (flags.lockMode !== undefined && flags.lockMode !== 'strict' && flags.lockMode !== 'available') {
     throw new UsageError('--lock-mode takes strict or available')
   }
   const args = ['init', '--data', ctx.dataDir, ...networkArgs(flags)]
   if (flags.lockMode !== undefined) args.push('--lock-mode', flags.lockMode)
-  return await delegate(ctx, args, (r) => `created filesystem ${String(r['fsId'])} in ${ctx.dataDir}\nstart it with: ivy daemon --mount DIR`)
+  return await delegate(
+    ctx,
+    args,
+    (r) => `created filesystem ${String(r['fsId'])} in ${ctx.dataDir}\nstart it with: ivy daemon --mount DIR`,
+    {
+      verbose: flags.logLevel !== undefined
+    }
+  )
 }
 
 export async function daemonCommand(ctx: Context, flags: NetworkFlags & { mount?: string }): Promise<number> {
+  const paths = dataPaths(ctx.dataDir)
+  if (
+    !(await access(paths.config).then(
+      () => true,
+      () => false
+    ))
+  )
+    throw new NotInitialisedError(paths.dir)
   const args = ['run', '--data', ctx.dataDir, ...networkArgs(flags)]
   if (flags.mount !== undefined) args.push('--mount', resolve(flags.mount))
   const { code } = await runDaemonMain(args)
   return code
 }
 
-export async function joinCommand(ctx: Context, ticket: string, flags: NetworkFlags & { timeout?: string }): Promise<number> {
-  if (!ticket.startsWith('ivy1-')) throw new UsageError('that is not an ivyfs ticket (they start with ivy1-; get one with `ivy invite` on a member)')
+export async function joinCommand(
+  ctx: Context,
+  ticket: string,
+  flags: NetworkFlags & { timeout?: string }
+): Promise<number> {
+  if (!ticket.startsWith('ivy1-'))
+    throw new UsageError(
+      'that is not an ivyfs ticket (they start with ivy1-; get one with `ivy invite` on a member)'
+    )
   const args = ['join', ticket, '--data', ctx.dataDir, ...networkArgs(flags)]
-  if (flags.timeout !== undefined) {
-    const ms = Number(flags.timeout) * 1000
-    if (!Number.isFinite(ms) || ms <= 0) throw new UsageError('--timeout takes seconds')
-    args.push('--timeout-ms', String(Math.round(ms)))
-  }
-  return await delegate(ctx, args, (r) => `joined filesystem ${String(r['fsId'])}\nstart it with: ivy daemon --mount DIR`)
+  if (flags.timeout !== undefined) args.push('--timeout-ms', String(parseTimeout(flags.timeout)))
+  return await delegate(
+    ctx,
+    args,
+    (r) => `joined filesystem ${String(r['fsId'])}\nstart it with: ivy daemon --mount DIR`,
+    {
+      stageOf: joinStage,
+      progressLabel: 'joining',
+      verbose: flags.logLevel !== undefined
+    }
+  )
 }
 
-export async function inviteCommand(ctx: Context, options: { ttl?: string; address?: string[] }): Promise<void> {
-  let ttlMs: number | undefined
-  if (options.ttl !== undefined) {
-    const match = /^(\d+)(s|m|h|d)?$/.exec(options.ttl)
-    if (match === null) throw new UsageError('--ttl takes a duration like 30m, 12h or 7d')
-    ttlMs = Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's') as 's']
-  }
-  const result = await ctx.call<{ ticket: string }>('invite', {
+export async function inviteCommand(
+  ctx: Context,
+  options: { ttl?: string; address?: string[] }
+): Promise<void> {
+  const ttlMs = options.ttl === undefined ? undefined : parseTtl(options.ttl)
+  const result = await ctx.call<{ ticket: string; expiresMs: number; addresses: string[] }>('invite', {
     ...(ttlMs === undefined ? {} : { ttlMs }),
     ...(options.address === undefined ? {} : { addresses: options.address })
   })
-  const expires = ttlMs === undefined ? '' : dim(` (valid until ${formatTime(Date.now() + ttlMs)})`)
-  ctx.out.result(result, () => `${result.ticket}\n\non the new machine: ivy join ${result.ticket.slice(0, 16)}…${expires}`)
+  ctx.out.result(
+    result,
+    () =>
+      `${result.ticket}\n\n${dim(`on the new machine: ivy join ${result.ticket.slice(0, 16)}…  (valid once, until ${formatTime(result.expiresMs)}; dials ${result.addresses.join(', ') || 'no address'})`)}`
+  )
 }
 
 export async function mountCommand(ctx: Context, dir: string): Promise<void> {
@@ -89,11 +171,16 @@ export async function unmountCommand(ctx: Context, dir: string | undefined): Pro
   const alive = await runningDaemonPid(dataPaths(ctx.dataDir))
   if (alive !== undefined) {
     const result = await ctx.call<{ mountPoint: string | null }>('unmount')
-    ctx.out.result(result, () => (result.mountPoint === null ? 'not mounted' : `unmounted ${result.mountPoint}`))
+    ctx.out.result(result, () =>
+      result.mountPoint === null ? 'not mounted' : `unmounted ${result.mountPoint}`
+    )
     return EXIT.ok
   }
-  if (dir === undefined) throw new UsageError('no daemon is running: say which DIR to clean up (ivy unmount DIR)')
+  if (dir === undefined)
+    throw new UsageError('no daemon is running: say which DIR to clean up (ivy unmount DIR)')
   return await delegate(ctx, ['unmount', resolve(dir)], (r) =>
-    r['unmounted'] === true ? `freed the stale mount at ${String(r['mountPoint'])}` : `${String(r['mountPoint'])} was not mounted`
+    r['unmounted'] === true
+      ? `freed the stale mount at ${String(r['mountPoint'])}`
+      : `${String(r['mountPoint'])} was not mounted`
   )
 }
