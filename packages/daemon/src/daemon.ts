@@ -18,7 +18,7 @@ import { openStoreAndView } from './open.js'
 export interface DaemonInit {
   dataDir?: string
   mount?: string
-  /** Overrides of the config file for this run. */
+  /** Overrides of the config file for this run (`bootstrap: []` means no bootstrap peers at all). */
   listen?: string[]
   bootstrap?: string[]
   mdns?: boolean
@@ -52,7 +52,7 @@ export class Daemon {
       const config: Config = {
         ...fileConfig,
         ...(init.listen !== undefined && init.listen.length > 0 ? { listen: init.listen } : {}),
-        ...(init.bootstrap !== undefined && init.bootstrap.length > 0 ? { bootstrap: init.bootstrap } : {}),
+        ...(init.bootstrap !== undefined ? { bootstrap: init.bootstrap } : {}),
         ...(init.mdns !== undefined ? { mdns: init.mdns } : {})
       }
       const keys = await loadKeyPair(paths.key)

@@ -2,7 +2,7 @@
 /**
  * The daemon's entry point (`ivy init|daemon|join` run it; so can a service manager):
  *   main.js init   [--data DIR] [--lock-mode strict|available] [--listen ADDR]… [--no-mdns]
- *   main.js run    [--data DIR] [--mount DIR] [--listen ADDR]… [--bootstrap ADDR]… [--no-mdns]
+ *   main.js run    [--data DIR] [--mount DIR] [--listen ADDR]… [--bootstrap ADDR]… [--no-bootstrap] [--no-mdns]
  *   main.js join   TICKET [--data DIR] [--listen ADDR]… [--no-mdns] [--timeout-ms N]
  *   main.js unmount DIR          (frees a mount left by a killed daemon)
  * Logs go to stderr; the one result line of init/join goes to stdout as JSON.
@@ -21,6 +21,7 @@ const OPTIONS = {
   listen: { type: 'string', multiple: true },
   bootstrap: { type: 'string', multiple: true },
   'no-mdns': { type: 'boolean' },
+  'no-bootstrap': { type: 'boolean' },
   'lock-mode': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -82,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
         dataDir: paths.dir,
         logger,
         listen,
-        bootstrap: values.bootstrap ?? [],
+        // --bootstrap replaces the config's peers for this run; --no-bootstrap runs with none at all.
+        ...(values['no-bootstrap'] === true ? { bootstrap: [] } : values.bootstrap === undefined ? {} : { bootstrap: values.bootstrap }),
         ...(mdns === undefined ? {} : { mdns }),
         ...(values.mount === undefined ? {} : { mount: values.mount })
       })
