@@ -35,3 +35,32 @@ export const SNAPSHOT_EVERY_RECORDS = 10_000
 export const SNAPSHOT_CHUNK_ITEMS = 2048
 /** Reported block size (statfs, blocks in getattr counts 512-byte units as stat(2) does). */
 export const BLOCK_BYTES = 4096
+
+/*
+ * Exclusive create (DESIGN.md §4, EXCLUSIVE.md). The safety argument rests on the expiry and
+ * the clock-skew bound; the other values only trade latency against record traffic.
+ */
+/** Default budget of one exclusive create ("a few seconds"): EAGAIN when it runs out. */
+export const DEFAULT_EXCLUSIVE_TIMEOUT_MS = 5_000
+/** A configured budget below this cannot fit one quorum round trip even on loopback. */
+export const EXCLUSIVE_TIMEOUT_MS_MIN = 10
+/** A configured budget above this would block a FUSE call longer than any program tolerates. */
+export const EXCLUSIVE_TIMEOUT_MS_MAX = 60_000
+/**
+ * Assumed bound on how far two members' clocks (as stamped on their records) differ. Safety of
+ * overriding a stuck Prepare depends on it; 2 s is far above NTP-kept clocks.
+ */
+export const CLOCK_SKEW_ALLOWANCE_MS = 2_000
+/** A stuck Prepare expires this many default budgets (plus the skew) after its record's time. */
+export const PREPARE_EXPIRY_FACTOR = 3
+/**
+ * How long after its record's time another member's unfinished Prepare blocks a name. Part of
+ * the protocol: every member must use the same value (the creator never completes a Prepare
+ * later than `expiry - skew` after it, whatever its own budget).
+ */
+export const DEFAULT_PREPARE_EXPIRY_MS =
+  PREPARE_EXPIRY_FACTOR * DEFAULT_EXCLUSIVE_TIMEOUT_MS + CLOCK_SKEW_ALLOWANCE_MS
+/** First backoff window after losing to a concurrent Prepare: about one loopback round trip. */
+export const BACKOFF_BASE_MS = 5
+/** The window doubles per retry up to this, so a slow link is outwaited within a few retries. */
+export const BACKOFF_MAX_MS = 1_000

@@ -8,21 +8,34 @@ import type { LockMode, Op } from '@ivyfs/log'
 import { LogStore, genesisFsId, type KeyPair } from '@ivyfs/log'
 import { randomBytes } from 'node:crypto'
 import { toHex } from './bytes.js'
+import { AckScheduler } from './acks.js'
 import { ClosedError, InvalidError } from './errors.js'
-import { localExclusiveCreate, type ExclusiveCreate } from './exclusive.js'
+import { localExclusiveCreate, type ExclusiveCreate, type ExclusiveParticipant } from './exclusive.js'
 import type { FsLog } from './log-port.js'
 import type { ViewRecord } from './model.js'
 import { FsWriter } from './fs-writer.js'
+import { emptyLockCounters, makeParticipant, NewestRecords } from './participant.js'
+import { quorumExclusiveCreate } from './quorum-exclusive.js'
 import { loadSnapshot, SnapshotWriter } from './snapshot.js'
 import { View, type ViewListener } from './view.js'
 
 export interface FilesystemComponents {
   readonly log: FsLog
-  /** How exclusive creates are decided (default: locally; see exclusive.ts). */
+  /** How exclusive creates are decided (see FilesystemInit.exclusive). */
   readonly exclusive?: ExclusiveCreate
 }
 
 export interface FilesystemInit {
+  /**
+   * How exclusive creates are decided. `create`/`open` default to `quorumExclusiveCreate()`;
+   * `createOn`/`openOn` (simulations without a live network) default to `localExclusiveCreate`,
+   * which refuses strict mode with several members (EAGAIN) rather than grant an unsafe lock.
+   */
+  readonly exclusive?: ExclusiveCreate
+  /** Append Acks for other members' Prepares and completions (default true; see acks.ts). */
+  readonly acks?: boolean
+  /** Wall clock in ms for record times and protocol deadlines (default Date.now). */
+  readonly clock?: () => number
   /** Owner of new files and directories (default 0). */
   readonly uid?: number
   readonly gid?: number
@@ -69,6 +82,13 @@ export class Filesystem extends FsWriter {
   private closed = false
   private readonly unsubscribe: () => void
   private readonly snapshots: SnapshotWriter | undefined
+  private readonly newest = new NewestRecords()
+  /** The last time handed to an append (records may still be in flight). */
+  private stampMs = 0
+  private readonly acks: AckScheduler | undefined
+  protected readonly participant: ExclusiveParticipant
+  /** This participant (author hex). */
+  readonly author: string
 
   protected constructor(
     log: FsLog,
@@ -76,11 +96,46 @@ export class Filesystem extends FsWriter {
     exclusive: ExclusiveCreate,
     protected readonly init: FilesystemInit
   ) {
-    super(log, view, exclusive)
-    this.unsubscribe = log.onRecord((record) => this.view.ingest(record))
+    super(log, view, exclusive, emptyLockCounters())
+    this.author = toHex(log.keys.publicKey)
+    const members = (): string[] => this.members()
+    const append = (ops: Op[]): Promise<ViewRecord> => this.append(ops)
+    const { author, newest, lockCounters: stats } = this
+    this.participant = makeParticipant({
+      author,
+      view,
+      newest,
+      stats,
+      members,
+      append,
+      nowMs: () => this.nowMs()
+    })
+    this.acks =
+      init.acks === false
+        ? undefined
+        : new AckScheduler({
+            author,
+            stats,
+            append,
+            isMember: (key) => this.isMember(key),
+            ownCoverage: () => view.clocks.coverage(author)
+          })
+    this.unsubscribe = log.onRecord((record) => this.ingest(record))
     const sublevel = log.sublevel?.('fs-snapshot')
     this.snapshots =
       sublevel === undefined ? undefined : new SnapshotWriter(sublevel, view, init.snapshotEveryRecords)
+  }
+
+  private ingest(record: ViewRecord): void {
+    this.view.ingest(record)
+    this.newest.note(toHex(record.body.author), record.body.seq, record.body.timeMs)
+    this.acks?.observe(record)
+  }
+
+  /** The record clock: the wall clock, never behind a time we stamped (EXCLUSIVE.md §4). */
+  protected nowMs(): number {
+    const clock = (this.init.clock ?? Date.now)()
+    return Math.max(clock, this.stampMs, this.newest.timeMs(this.author) ?? 0)
   }
 
   /** Makes a new filesystem in a new LevelDB at `path`; the key is its first member. */
@@ -88,7 +143,7 @@ export class Filesystem extends FsWriter {
     const { ops, fsId } = genesisOps(init.keys.publicKey, init)
     const box: { fs?: Filesystem } = {}
     const store = await LogStore.open({ path: init.path, fsId, keys: init.keys, isMember: admitVia(box) })
-    const fs = await Filesystem.openOn(store, { ownsLog: true, ...init })
+    const fs = await Filesystem.openOn(store, { ownsLog: true, exclusive: quorumExclusiveCreate(), ...init })
     box.fs = fs
     await fs.append(ops)
     return fs
@@ -103,33 +158,53 @@ export class Filesystem extends FsWriter {
       keys: init.keys,
       isMember: admitVia(box)
     })
-    const fs = await Filesystem.openOn(store, { ownsLog: true, ...init })
+    const fs = await Filesystem.openOn(store, { ownsLog: true, exclusive: quorumExclusiveCreate(), ...init })
     box.fs = fs
     return fs
   }
 
-  /** Opens over any log: loads the newest snapshot, then applies only the records after it. */
-  static async openOn(
-    log: FsLog,
-    init: FilesystemInit & { exclusive?: ExclusiveCreate } = {}
-  ): Promise<Filesystem> {
+  /**
+   * Opens over any log: loads the newest snapshot, then applies only the records after it,
+   * then recovers the exclusive-create protocol (see `recover`).
+   */
+  static async openOn(log: FsLog, init: FilesystemInit = {}): Promise<Filesystem> {
     const sublevel = log.sublevel?.('fs-snapshot')
     const loaded = sublevel === undefined ? undefined : await loadSnapshot(sublevel)
     const view = new View(loaded ?? {})
     const fs = new Filesystem(log, view, init.exclusive ?? localExclusiveCreate, init)
     for (const author of log.authors()) {
       const records: ViewRecord[] = []
-      for await (const record of log.range(author, view.clocks.length(toHex(author)))) records.push(record)
+      const from = Math.max(0, Math.min(view.clocks.length(toHex(author)), log.length(author) - 1))
+      for await (const record of log.range(author, from)) records.push(record)
+      for (const record of records) fs.newest.note(toHex(author), record.body.seq, record.body.timeMs)
       view.ingestMany(records)
     }
     view.advanceStable()
+    await fs.recover()
     return fs
+  }
+
+  /**
+   * Crash recovery of the exclusive-create protocol: cancels our own Prepares that were neither
+   * completed nor cancelled (we crashed between Prepare and Link/Cancel), and owes an Ack to
+   * other members' pending Prepares that arrived before a crash.
+   */
+  async recover(): Promise<void> {
+    const own: number[] = []
+    for (const pending of this.state.prepares.values()) {
+      for (const { by } of pending.values()) {
+        if (by.author === this.author) own.push(by.seq)
+        else this.acks?.owe(by.author, by.seq)
+      }
+    }
+    if (own.length === 0 || !this.isMember(this.author)) return
+    await this.serial(() => this.append(own.sort((a, b) => a - b).map((seq) => ({ type: 'cancel', seq }))))
   }
 
   /** Makes a new filesystem on an empty log (tests and simulations use a MemoryLog). */
   static async createOn(
     log: FsLog,
-    init: FilesystemInit & { lockMode?: LockMode; timeMs?: number; exclusive?: ExclusiveCreate } = {}
+    init: FilesystemInit & { lockMode?: LockMode; timeMs?: number } = {}
   ): Promise<Filesystem> {
     const fs = await Filesystem.openOn(log, init)
     await fs.append(genesisOps(log.keys.publicKey, init).ops)
@@ -149,8 +224,9 @@ export class Filesystem extends FsWriter {
   /** Appends one record of ours and applies it before returning (read-your-writes). */
   async append(ops: Op[]): Promise<ViewRecord> {
     if (ops.length === 0) throw new InvalidError('a record needs at least one op')
-    const record = await this.log.append(ops)
-    this.view.ingest(record)
+    this.stampMs = this.nowMs()
+    const record = await this.log.append(ops, { timeMs: this.stampMs })
+    this.ingest(record)
     return record
   }
 
@@ -176,6 +252,7 @@ export class Filesystem extends FsWriter {
     if (this.closed) return
     await this.chain
     this.closed = true
+    await this.acks?.stop()
     this.unsubscribe()
     await this.snapshots?.save(true)
     if (this.init.ownsLog === true) await this.log.close()

@@ -52,6 +52,8 @@ export interface PendingPrepare {
   readonly author: string
   readonly seq: number
   readonly record: string
+  /** The Prepare record's time (its author's clock): how long the name has been blocked. */
+  readonly timeMs: number
 }
 
 export class FsReader {
@@ -224,7 +226,8 @@ export class FsReader {
     return [...(pending?.values() ?? [])].map((p) => ({
       author: p.by.author,
       seq: p.by.seq,
-      record: p.by.id
+      record: p.by.id,
+      timeMs: p.by.timeMs
     }))
   }
 

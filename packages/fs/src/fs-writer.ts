@@ -1,11 +1,9 @@
 /**
- * The write side of the API: each call checks the current view (typed errors), then appends
- * exactly one record. Names that POSIX creates exclusively go through the ExclusiveCreate
- * strategy first.
+ * The write side of the API (data, attributes, removals, resolutions): each call checks the
+ * current view (typed errors), then appends exactly one record. New names are in fs-names.ts.
  */
 import type { Op, WriteOp } from '@ivyfs/log'
-import { utf8Length } from './bytes.js'
-import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, PATH_BYTES_MAX } from './constants.js'
+import { FILE_BYTES_MAX, ID_MAX } from './constants.js'
 import { attrOf, type Attr } from './attrs.js'
 import {
   ExistsError,
@@ -13,18 +11,13 @@ import {
   InvalidError,
   IsDirError,
   NotDirError,
-  NotEmptyError,
-  NotPermittedError
+  NotEmptyError
 } from './errors.js'
-import type { ExclusiveCreate } from './exclusive.js'
-import { FsReader } from './fs-reader.js'
-import type { FsLog } from './log-port.js'
-import type { Inode, ViewRecord } from './model.js'
-import { isWithin } from './paths.js'
-import { inoBytes, inodeAt, liveChild, newIno, requireFile, type ParentAndName } from './plan.js'
+import { FsNames } from './fs-names.js'
+import type { Inode } from './model.js'
+import { checkMode, inoBytes, inodeAt, liveChild, requireFile } from './plan.js'
 import { planWrites, type CommitWrite } from './write-plan.js'
 import { resolutionOps, type ResolveChoice } from './resolution.js'
-import type { View } from './view.js'
 
 export interface SetAttrs {
   readonly mode?: number
@@ -42,97 +35,12 @@ export interface CommitInit {
   readonly attrs?: Omit<SetAttrs, 'size'>
 }
 
-const checkMode = (mode: number): number => {
-  if (!Number.isSafeInteger(mode) || mode < 0) throw new InvalidError('bad mode', { mode })
-  return mode & MODE_MASK
-}
-
 const checkId = (id: number, what: string): number => {
   if (!Number.isSafeInteger(id) || id < 0 || id > ID_MAX) throw new InvalidError(`bad ${what}`, { id })
   return id
 }
 
-export abstract class FsWriter extends FsReader {
-  constructor(
-    log: FsLog,
-    view: View,
-    readonly exclusive: ExclusiveCreate
-  ) {
-    super(log, view)
-  }
-
-  protected abstract serial<T>(task: () => Promise<T>): Promise<T>
-  abstract append(ops: Op[]): Promise<ViewRecord>
-  protected abstract owner(): { uid: number; gid: number }
-
-  private async acquire(place: ParentAndName, path: string): Promise<void> {
-    await this.exclusive.acquire({
-      dir: place.dir.ino,
-      name: place.name,
-      path,
-      lockMode: this.state.meta.lockMode,
-      memberCount: this.members().length,
-      nameExists: () => liveChild(this.state, place.dir, place.name) !== undefined,
-      append: (ops) => this.append(ops)
-    })
-  }
-
-  /** A new name for a new inode (create, mkdir, symlink). */
-  private async createInode(
-    path: string,
-    inode: Omit<Op & { type: 'inode' }, 'ino' | 'type'>,
-    exclusive: boolean
-  ) {
-    const place = this.parentOf(path)
-    if (liveChild(this.state, place.dir, place.name) !== undefined) throw new ExistsError(path)
-    if (exclusive) await this.acquire(place, path)
-    const ino = newIno()
-    await this.append([
-      { type: 'inode', ino, ...inode },
-      { type: 'link', dir: inoBytes(place.dir), name: place.name, ino }
-    ])
-    return attrOf(inodeAt(this.state, path))
-  }
-
-  /** Creates a file; an existing file is returned unless `exclusive` (O_EXCL: EEXIST). */
-  async create(path: string, mode = 0o644, init: { exclusive?: boolean } = {}): Promise<Attr> {
-    return this.serial(async () => {
-      const place = this.parentOf(path)
-      const existing = liveChild(this.state, place.dir, place.name)
-      if (existing !== undefined && init.exclusive === true) throw new ExistsError(path)
-      if (existing !== undefined) return attrOf(requireFile(existing, path))
-      const inode = { kind: 'file' as const, mode: checkMode(mode), ...this.owner() }
-      return this.createInode(path, inode, init.exclusive === true)
-    })
-  }
-
-  async mkdir(path: string, mode = 0o755): Promise<Attr> {
-    return this.serial(() =>
-      this.createInode(path, { kind: 'dir', mode: checkMode(mode), ...this.owner() }, true)
-    )
-  }
-
-  async symlink(target: string, path: string): Promise<Attr> {
-    if (target.length === 0 || utf8Length(target) > PATH_BYTES_MAX)
-      throw new InvalidError('bad symlink target')
-    return this.serial(() =>
-      this.createInode(path, { kind: 'symlink', mode: 0o777, target, ...this.owner() }, true)
-    )
-  }
-
-  async link(existingPath: string, newPath: string): Promise<Attr> {
-    return this.serial(async () => {
-      const target = inodeAt(this.state, existingPath)
-      if (target.kind === 'dir')
-        throw new NotPermittedError('hard link to a directory', { path: existingPath })
-      const place = this.parentOf(newPath)
-      if (liveChild(this.state, place.dir, place.name) !== undefined) throw new ExistsError(newPath)
-      await this.acquire(place, newPath)
-      await this.append([{ type: 'link', dir: inoBytes(place.dir), name: place.name, ino: inoBytes(target) }])
-      return attrOf(target)
-    })
-  }
-
+export abstract class FsWriter extends FsNames {
   /** One record with one Write (inline when small, else a blob). */
   async write(path: string, offset: number, data: Uint8Array): Promise<number> {
     await this.commit(path, { writes: [{ offset, data }] })
@@ -222,33 +130,6 @@ export abstract class FsWriter extends FsReader {
     })
   }
 
-  async rename(from: string, to: string, init: { noReplace?: boolean } = {}): Promise<void> {
-    return this.serial(async () => {
-      const source = this.parentOf(from)
-      const moving = inodeAt(this.state, from)
-      const dest = this.parentOf(to)
-      const existing = liveChild(this.state, dest.dir, dest.name)
-      if (existing === moving) return
-      if (moving.kind === 'dir' && isWithin(this.state, dest.dir.ino, moving.ino)) {
-        throw new InvalidError('cannot move a directory below itself', { from, to })
-      }
-      if (existing !== undefined) checkReplace(moving, existing, to, init.noReplace === true)
-      if (init.noReplace === true) await this.acquire(dest, to)
-      const newDir = inoBytes(dest.dir)
-      const noReplace = init.noReplace === true
-      await this.append([
-        {
-          type: 'rename',
-          dir: inoBytes(source.dir),
-          name: source.name,
-          newDir,
-          newName: dest.name,
-          noReplace
-        }
-      ])
-    })
-  }
-
   /** Closes a conflict on every peer: one record with the Resolve and the ops that restore the choice. */
   async resolve(id: string, choice: ResolveChoice): Promise<void> {
     return this.serial(async () => {
@@ -257,11 +138,4 @@ export abstract class FsWriter extends FsReader {
       await this.append(await resolutionOps(this.state, this.log.blobs, conflict, choice))
     })
   }
-}
-
-function checkReplace(moving: Inode, existing: Inode, path: string, noReplace: boolean): void {
-  if (noReplace) throw new ExistsError(path)
-  if (moving.kind === 'dir' && existing.kind !== 'dir') throw new NotDirError(path)
-  if (moving.kind !== 'dir' && existing.kind === 'dir') throw new IsDirError(path)
-  if (existing.kind === 'dir' && existing.children > 0) throw new NotEmptyError(path)
 }

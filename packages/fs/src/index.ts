@@ -6,6 +6,7 @@
  * - Filesystem: the API (create/open over a LogStore, or createOn/openOn over any FsLog).
  * - View: order (lamport, author), state machine with undo logs, rollback and replay.
  * - MemoryLog: an in-memory FsLog for tests and simulations.
+ * - quorumExclusiveCreate: the exclusive-create protocol of DESIGN.md §4 (EXCLUSIVE.md).
  */
 export * from './errors.js'
 export * from './constants.js'
@@ -18,6 +19,7 @@ export {
   type OpenInit
 } from './filesystem.js'
 export type { SetAttrs, CommitInit } from './fs-writer.js'
+export type { LockStats } from './fs-names.js'
 export type { DirEntry, StatFs, HistoryEntry, PendingPrepare } from './fs-reader.js'
 export type { CommitWrite } from './write-plan.js'
 export type { ResolveChoice } from './resolution.js'
@@ -26,14 +28,22 @@ export type { ConflictInfo, ConflictSideName, RecordSummary, VersionSummary } fr
 export {
   localExclusiveCreate,
   decideExclusive,
+  isExpired,
+  majority,
   type ExclusiveCreate,
+  type ExclusiveParticipant,
   type ExclusiveRequest,
   type ExclusiveDecision,
   type DecideInit,
+  type ExpiryInit,
   type EntryEvent,
+  type LockCounters,
   type PrepareFact,
-  type RecordRef
+  type RecordRef,
+  type Witness
 } from './exclusive.js'
+export { quorumExclusiveCreate, QuorumExclusiveCreate, type QuorumExclusiveInit } from './quorum-exclusive.js'
+export { needsAck } from './acks.js'
 export type { FsLog, FsBlobs } from './log-port.js'
 export { MemoryLog, MemoryBlobs } from './memory-log.js'
 export { View, type ViewChange, type ViewListener, type Placed } from './view.js'

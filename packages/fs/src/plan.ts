@@ -4,6 +4,7 @@
  * concurrent record may have changed the view meanwhile.)
  */
 import { randomBytes } from 'node:crypto'
+import { MODE_MASK } from './constants.js'
 import { fromHex } from './bytes.js'
 import {
   InvalidError,
@@ -77,3 +78,8 @@ export function newIno(): Uint8Array {
 export const inoBytes = (inode: Inode): Uint8Array => fromHex(inode.ino)
 
 export type { FsError }
+
+export const checkMode = (mode: number): number => {
+  if (!Number.isSafeInteger(mode) || mode < 0) throw new InvalidError('bad mode', { mode })
+  return mode & MODE_MASK
+}

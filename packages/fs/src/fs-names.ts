@@ -1,0 +1,183 @@
+/**
+ * The name-creating side of the API: create, mkdir, symlink, link, rename. Names that POSIX
+ * creates exclusively (O_EXCL, mkdir, symlink, link, RENAME_NOREPLACE) go through the
+ * ExclusiveCreate strategy (DESIGN.md §4); plain create and rename do not pay for it.
+ */
+import type { LockMode, Op } from '@ivyfs/log'
+import { fromHex, toHex, utf8Length } from './bytes.js'
+import { PATH_BYTES_MAX } from './constants.js'
+import { attrOf, type Attr } from './attrs.js'
+import {
+  AgainError,
+  ExistsError,
+  InvalidError,
+  IsDirError,
+  NotDirError,
+  NotEmptyError,
+  NotFoundError,
+  NotPermittedError
+} from './errors.js'
+import type { ExclusiveCreate, ExclusiveParticipant, LockCounters } from './exclusive.js'
+import { FsReader } from './fs-reader.js'
+import type { FsLog } from './log-port.js'
+import type { Inode, ViewRecord } from './model.js'
+import { isWithin } from './paths.js'
+import { checkMode, inoBytes, inodeAt, liveChild, newIno, requireFile, type ParentAndName } from './plan.js'
+import type { View } from './view.js'
+
+export interface LockStats extends LockCounters {
+  /** Prepares (any author, any name) neither completed nor cancelled in the local view. */
+  readonly pendingPrepares: number
+}
+
+export abstract class FsNames extends FsReader {
+  constructor(
+    log: FsLog,
+    view: View,
+    readonly exclusive: ExclusiveCreate,
+    protected readonly lockCounters: LockCounters
+  ) {
+    super(log, view)
+  }
+
+  protected abstract serial<T>(task: () => Promise<T>): Promise<T>
+  abstract append(ops: Op[]): Promise<ViewRecord>
+  protected abstract owner(): { uid: number; gid: number }
+  protected abstract readonly participant: ExclusiveParticipant
+
+  /**
+   * Appends the record of `ops()` for a name that must not exist (DESIGN.md §4), through the
+   * ExclusiveCreate strategy. A name visible here fails at once, without a Prepare.
+   */
+  private async createExclusive(place: ParentAndName, path: string, ops: () => Op[]): Promise<void> {
+    const stats = this.lockCounters
+    try {
+      if (liveChild(this.state, place.dir, place.name) !== undefined) throw new ExistsError(path)
+      const request = { dir: place.dir.ino, name: place.name, path, ops }
+      await this.exclusive.create(request, this.participant)
+      stats.granted++
+    } catch (error) {
+      if (error instanceof ExistsError) stats.exists++
+      if (error instanceof AgainError) stats.again++
+      throw error
+    }
+  }
+
+  /** The directory `dir` (hex) if it still has a name (or is the root): ops are built against it. */
+  private liveDir(dir: string, path: string): Uint8Array {
+    const inode = this.state.inode(dir)
+    const live = inode !== undefined && (inode.places.length > 0 || inode.ino === this.state.meta.root)
+    if (!live || inode.kind !== 'dir') throw new NotFoundError(path)
+    return fromHex(inode.ino)
+  }
+
+  /** A new name for a new inode (create, mkdir, symlink). */
+  private async createInode(
+    path: string,
+    inode: Omit<Op & { type: 'inode' }, 'ino' | 'type'>,
+    exclusive: boolean
+  ) {
+    const place = this.parentOf(path)
+    const dir = place.dir.ino
+    const ino = newIno()
+    const ops = (): Op[] => [
+      { type: 'inode', ino, ...inode },
+      { type: 'link', dir: this.liveDir(dir, path), name: place.name, ino }
+    ]
+    if (exclusive) await this.createExclusive(place, path, ops)
+    else if (liveChild(this.state, place.dir, place.name) !== undefined) throw new ExistsError(path)
+    else await this.append(ops())
+    const created = this.state.inode(toHex(ino))
+    return attrOf(created ?? inodeAt(this.state, path))
+  }
+
+  /** Creates a file; an existing file is returned unless `exclusive` (O_EXCL: EEXIST). */
+  async create(path: string, mode = 0o644, init: { exclusive?: boolean } = {}): Promise<Attr> {
+    return this.serial(async () => {
+      const place = this.parentOf(path)
+      const existing = liveChild(this.state, place.dir, place.name)
+      if (existing !== undefined && init.exclusive !== true) return attrOf(requireFile(existing, path))
+      const inode = { kind: 'file' as const, mode: checkMode(mode), ...this.owner() }
+      return this.createInode(path, inode, init.exclusive === true)
+    })
+  }
+
+  async mkdir(path: string, mode = 0o755): Promise<Attr> {
+    return this.serial(() =>
+      this.createInode(path, { kind: 'dir', mode: checkMode(mode), ...this.owner() }, true)
+    )
+  }
+
+  async symlink(target: string, path: string): Promise<Attr> {
+    if (target.length === 0 || utf8Length(target) > PATH_BYTES_MAX)
+      throw new InvalidError('bad symlink target')
+    return this.serial(() =>
+      this.createInode(path, { kind: 'symlink', mode: 0o777, target, ...this.owner() }, true)
+    )
+  }
+
+  async link(existingPath: string, newPath: string): Promise<Attr> {
+    return this.serial(async () => {
+      const linkTarget = (): Inode => {
+        const target = inodeAt(this.state, existingPath)
+        if (target.kind === 'dir')
+          throw new NotPermittedError('hard link to a directory', { path: existingPath })
+        return target
+      }
+      linkTarget()
+      const place = this.parentOf(newPath)
+      const dir = place.dir.ino
+      let linked: Inode | undefined
+      await this.createExclusive(place, newPath, () => {
+        linked = linkTarget()
+        return [{ type: 'link', dir: this.liveDir(dir, newPath), name: place.name, ino: inoBytes(linked) }]
+      })
+      return attrOf(linked ?? inodeAt(this.state, newPath))
+    })
+  }
+
+  /** Switches the lock mode for every peer at this record's place in the order (DESIGN.md §4). */
+  async setLockMode(mode: LockMode): Promise<void> {
+    if (mode !== 'strict' && mode !== 'available') throw new InvalidError('bad lock mode', { mode })
+    return this.serial(async () => {
+      if (this.state.meta.lockMode !== mode) await this.append([{ type: 'settings', lockMode: mode }])
+    })
+  }
+
+  /** Counters of exclusive creates and acks since open, and the pending Prepares (status). */
+  lockStats(): LockStats {
+    let pendingPrepares = 0
+    for (const pending of this.state.prepares.values()) pendingPrepares += pending.size
+    return { ...this.lockCounters, pendingPrepares }
+  }
+
+  async rename(from: string, to: string, init: { noReplace?: boolean } = {}): Promise<void> {
+    const noReplace = init.noReplace === true
+    return this.serial(async () => {
+      const dest = this.parentOf(to)
+      const renameOps = (): Op[] => {
+        const source = this.parentOf(from)
+        const moving = inodeAt(this.state, from)
+        const newDir = this.liveDir(dest.dir.ino, to)
+        if (moving.kind === 'dir' && isWithin(this.state, dest.dir.ino, moving.ino)) {
+          throw new InvalidError('cannot move a directory below itself', { from, to })
+        }
+        const { name } = source
+        return [{ type: 'rename', dir: inoBytes(source.dir), name, newDir, newName: dest.name, noReplace }]
+      }
+      const moving = inodeAt(this.state, from)
+      const existing = liveChild(this.state, dest.dir, dest.name)
+      if (existing === moving) return
+      const ops = renameOps() // checks before any Prepare
+      if (existing !== undefined && !noReplace) checkReplace(moving, existing, to)
+      if (noReplace) return this.createExclusive(dest, to, renameOps)
+      await this.append(ops)
+    })
+  }
+}
+
+function checkReplace(moving: Inode, existing: Inode, path: string): void {
+  if (moving.kind === 'dir' && existing.kind !== 'dir') throw new NotDirError(path)
+  if (moving.kind !== 'dir' && existing.kind === 'dir') throw new IsDirError(path)
+  if (existing.kind === 'dir' && existing.children > 0) throw new NotEmptyError(path)
+}
