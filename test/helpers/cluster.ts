@@ -36,9 +36,15 @@ export class Cluster {
         await mkdir(dataDir, { recursive: true })
         const mountPoint = init.mount === true ? join(root, `m${i}`) : undefined
         if (mountPoint !== undefined) await mkdir(mountPoint)
-        const daemon = new DaemonProcess(dataDir, await freePort(), daemons.map((d) => d.address), mountPoint)
+        const daemon = new DaemonProcess(
+          dataDir,
+          await freePort(),
+          daemons.map((d) => d.address),
+          mountPoint
+        )
         if (i === 0) await daemon.init(init.lockMode ?? 'strict')
-        else await daemon.join((await (daemons[0] as DaemonProcess).call<{ ticket: string }>('invite')).ticket)
+        else
+          await daemon.join((await (daemons[0] as DaemonProcess).call<{ ticket: string }>('invite')).ticket)
         await daemon.start()
         daemons.push(daemon)
       }
@@ -60,11 +66,16 @@ export class Cluster {
     return await waitFor(
       'all daemons to converge',
       async () => {
-        const hashes = await Promise.all(this.daemons.filter((d) => d.running).map((d) => d.call<TreeHash>('fs.treeHash')))
+        const hashes = await Promise.all(
+          this.daemons.filter((d) => d.running).map((d) => d.call<TreeHash>('fs.treeHash'))
+        )
         const first = hashes[0]
         if (first === undefined) return undefined
         const same = hashes.every(
-          (h) => h.treeHash === first.treeHash && h.conflictIndexHash === first.conflictIndexHash && JSON.stringify(sorted(h.vv)) === JSON.stringify(sorted(first.vv))
+          (h) =>
+            h.treeHash === first.treeHash &&
+            h.conflictIndexHash === first.conflictIndexHash &&
+            JSON.stringify(sorted(h.vv)) === JSON.stringify(sorted(first.vv))
         )
         return same ? first : undefined
       },
@@ -73,7 +84,9 @@ export class Cluster {
   }
 
   async logs(): Promise<string> {
-    const parts = await Promise.all(this.daemons.map(async (d, i) => `--- daemon ${i} (${d.dataDir})\n${await d.logTail(60)}`))
+    const parts = await Promise.all(
+      this.daemons.map(async (d, i) => `--- daemon ${i} (${d.dataDir})\n${await d.logTail(60)}`)
+    )
     return parts.join('\n')
   }
 

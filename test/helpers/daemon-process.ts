@@ -34,16 +34,25 @@ export interface RunResult {
 }
 
 /** Runs a program to completion (no shell), with a bound on how long it may take. */
-export async function runProgram(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export async function runProgram(
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}
+): Promise<RunResult> {
   return await new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(file, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`${file} ${args.join(' ')} took longer than ${options.timeoutMs ?? 60_000} ms\n${stderr}`))
+      reject(
+        new Error(`${file} ${args.join(' ')} took longer than ${options.timeoutMs ?? 60_000} ms\n${stderr}`)
+      )
     }, options.timeoutMs ?? 60_000)
     child.once('error', reject)
     child.once('exit', (code, signal) => {
@@ -54,8 +63,10 @@ export async function runProgram(file: string, args: string[], options: { env?: 
   })
 }
 
-export const ivy = (args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> =>
-  runProgram(process.execPath, [CLI_MAIN, ...args], options)
+export const ivy = (
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}
+): Promise<RunResult> => runProgram(process.execPath, [CLI_MAIN, ...args], options)
 
 export class DaemonProcess {
   private child: ChildProcess | undefined
@@ -85,17 +96,41 @@ export class DaemonProcess {
   }
 
   async init(lockMode: 'strict' | 'available' = 'strict'): Promise<void> {
-    const result = await runProgram(process.execPath, [DAEMON_MAIN, 'init', '--data', this.dataDir, '--no-mdns', '--lock-mode', lockMode, '--listen', this.address])
+    const result = await runProgram(process.execPath, [
+      DAEMON_MAIN,
+      'init',
+      '--data',
+      this.dataDir,
+      '--no-mdns',
+      '--lock-mode',
+      lockMode,
+      '--listen',
+      this.address
+    ])
     if (result.code !== 0) throw new Error(`init failed: ${result.stderr}`)
   }
 
   async join(ticket: string): Promise<void> {
-    const result = await runProgram(process.execPath, [DAEMON_MAIN, 'join', ticket, '--data', this.dataDir, '--no-mdns', '--listen', this.address], { timeoutMs: 60_000 })
+    const result = await runProgram(
+      process.execPath,
+      [DAEMON_MAIN, 'join', ticket, '--data', this.dataDir, '--no-mdns', '--listen', this.address],
+      { timeoutMs: 60_000 }
+    )
     if (result.code !== 0) throw new Error(`join failed: ${result.stderr}`)
   }
 
   async start(): Promise<void> {
-    const args = [DAEMON_MAIN, 'run', '--data', this.dataDir, '--no-mdns', '--listen', this.address, '--log-level', 'debug']
+    const args = [
+      DAEMON_MAIN,
+      'run',
+      '--data',
+      this.dataDir,
+      '--no-mdns',
+      '--listen',
+      this.address,
+      '--log-level',
+      'debug'
+    ]
     for (const address of this.bootstrap) args.push('--bootstrap', address)
     // No peers given means none: a daemon restarted alone is really cut off (not redialling its config's peers).
     if (this.bootstrap.length === 0) args.push('--no-bootstrap')
@@ -106,7 +141,8 @@ export class DaemonProcess {
     child.stderr.pipe(log)
     this.child = child
     await waitFor(`daemon ${this.dataDir} to answer`, async () => {
-      if (!this.running) throw new Error(`daemon exited with ${child.exitCode ?? child.signalCode}: ${await this.logTail()}`)
+      if (!this.running)
+        throw new Error(`daemon exited with ${child.exitCode ?? child.signalCode}: ${await this.logTail()}`)
       return await this.call('status')
     })
   }

@@ -39,7 +39,10 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
     const converged = await cluster.converged()
     expect(converged.treeHash).toMatch(/^[0-9a-f]{64}$/)
     for (const daemon of cluster.daemons) {
-      expect((await daemon.call<string[]>('fs.readdir', { path: '/docs' })).sort()).toEqual(['a.txt', 'b.txt'])
+      expect((await daemon.call<string[]>('fs.readdir', { path: '/docs' })).sort()).toEqual([
+        'a.txt',
+        'b.txt'
+      ])
       const read = await daemon.call<{ dataBase64: string }>('fs.read', { path: '/c.txt' })
       expect(Buffer.from(read.dataBase64, 'base64').toString()).toBe('from c')
     }
@@ -61,8 +64,14 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
       a.call('fs.write', { path: '/shared.txt', dataBase64: b64('AAAA edit') }),
       b.call('fs.write', { path: '/from-b.txt', dataBase64: b64('b was here') }),
       offline.call('fs.write', { path: '/shared.txt', dataBase64: b64('CCCC edit') }),
-      offline.call('fs.mkdir', { path: '/from-c' })
+      offline.call('fs.write', { path: '/from-c.txt', dataBase64: b64('c was here') })
     ])
+    // Strict lock mode: alone, c has no majority, so an exclusive create fails instead of risking two winners.
+    await expect(offline.call('fs.mkdir', { path: '/from-c' })).rejects.toMatchObject({
+      name: 'AgainError',
+      errno: 'EAGAIN'
+    })
+    await a.call('fs.mkdir', { path: '/from-a' })
     await offline.stop()
 
     // Heal: c comes back on its own address with its peers.
@@ -70,12 +79,14 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
     cluster.daemons[2] = healed
     await healed.start()
     await cluster.converged()
-    const lists = await Promise.all(cluster.daemons.map((d) => d.call<Array<{ id: string; kind: string }>>('conflicts')))
+    const lists = await Promise.all(
+      cluster.daemons.map((d) => d.call<Array<{ id: string; kind: string }>>('conflicts'))
+    )
     expect(lists[0]?.map((x) => x.kind)).toContain('data')
     expect(lists[1]).toEqual(lists[0])
     expect(lists[2]).toEqual(lists[0])
     const names = (await healed.call<string[]>('fs.readdir', { path: '/' })).sort()
-    expect(names).toEqual(['from-b.txt', 'from-c', 'shared.txt'])
+    expect(names).toEqual(['from-a', 'from-b.txt', 'from-c.txt', 'shared.txt'])
   })
 
   test('a daemon killed with SIGKILL during catch-up restarts and finishes it', async () => {
@@ -84,10 +95,15 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
     const [a, b] = [cluster.at(0), cluster.at(1)]
     await b.stop()
     const big = Buffer.alloc(256 * 1024, 7).toString('base64')
-    for (let i = 0; i < 40; i++) await a.call('fs.write', { path: `/f${i}`, dataBase64: i % 4 === 0 ? big : b64(`file ${i}`) })
+    for (let i = 0; i < 40; i++)
+      await a.call('fs.write', { path: `/f${i}`, dataBase64: i % 4 === 0 ? big : b64(`file ${i}`) })
     const target = (await a.call<Status>('status')).records
     await b.start()
-    await waitFor('b to have caught up partly', async () => ((await b.call<Status>('status')).records > 3 ? true : undefined), { timeoutMs: 30_000, intervalMs: 5 })
+    await waitFor(
+      'b to have caught up partly',
+      async () => ((await b.call<Status>('status')).records > 3 ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 5 }
+    )
     await b.stop('SIGKILL')
     await b.start()
     await cluster.converged()
@@ -97,7 +113,15 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
   test('a second daemon on the same data directory refuses to start', async () => {
     // Goal: two daemons never share one store; the message says why.
     cluster = await Cluster.start({ size: 1 })
-    const result = await runProgram(process.execPath, [DAEMON_MAIN, 'run', '--data', cluster.at(0).dataDir, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    const result = await runProgram(process.execPath, [
+      DAEMON_MAIN,
+      'run',
+      '--data',
+      cluster.at(0).dataDir,
+      '--no-mdns',
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0'
+    ])
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/already using/)
   })
@@ -112,7 +136,16 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
     const second = join(cluster.root, 'second')
     const ok = await runProgram(process.execPath, [DAEMON_MAIN, 'join', ticket, '--data', first, '--no-mdns'])
     expect(ok.code).toBe(0)
-    const refused = await runProgram(process.execPath, [DAEMON_MAIN, 'join', ticket, '--data', second, '--no-mdns', '--timeout-ms', '10000'])
+    const refused = await runProgram(process.execPath, [
+      DAEMON_MAIN,
+      'join',
+      ticket,
+      '--data',
+      second,
+      '--no-mdns',
+      '--timeout-ms',
+      '10000'
+    ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/ticket|refused/i)
     await expect(stat(join(second, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' })

@@ -15,6 +15,22 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
 })
 
+/** Every store of a run, so a record's blobs can be copied along with it (as net's replication does). */
+const stores: LogStore[] = []
+
+/** Copies the blobs `record` references from whichever store has them: a held record always has its data. */
+async function copyBlobs(record: SignedRecord, into: LogStore): Promise<void> {
+  for (const op of record.body.ops) {
+    if (op.type !== 'write' || op.blob === undefined) continue
+    if (await into.blobs.has(op.blob, op.length)) continue
+    for (const source of stores) {
+      if (source === into || !(await source.blobs.has(op.blob, op.length))) continue
+      await into.blobs.put(await source.blobs.get(op.blob, op.length))
+      break
+    }
+  }
+}
+
 const seedOf = (name: string): Uint8Array =>
   new Uint8Array(createHash('sha256').update(`fs-scenario:${name}`).digest())
 
@@ -35,7 +51,10 @@ async function openPeer(
   const isMember = (author: Uint8Array, record: SignedRecord): boolean =>
     box.fs?.admits(author, record) ?? true
   const store = await LogStore.open({ path, fsId, keys, isMember })
-  const fs = await Filesystem.openOn(store, { ownsLog: true })
+  stores.push(store)
+  // A counter for a clock: record times, hence ids and conflict order, depend only on the seed.
+  let tick = 1_000
+  const fs = await Filesystem.openOn(store, { ownsLog: true, clock: () => tick++ })
   box.fs = fs
   if (genesis !== undefined) await fs.append(genesis.ops)
   return {
@@ -54,6 +73,7 @@ async function openPeer(
       store.length(record.body.author) === record.body.seq &&
       record.body.vv.every((entry) => store.length(entry.author) > entry.seq),
     async ingest(record) {
+      await copyBlobs(record as SignedRecord, store)
       await store.ingest((record as SignedRecord).bytes)
     }
   }
@@ -87,6 +107,7 @@ async function runStoreSeed(seed: number): Promise<void> {
     await reopened.close()
   } finally {
     for (const peer of peers) await peer.fs.close()
+    stores.splice(0)
   }
 }
 

@@ -56,7 +56,9 @@ export class Daemon {
         ...(init.mdns !== undefined ? { mdns: init.mdns } : {})
       }
       const keys = await loadKeyPair(paths.key)
-      const { store, fs } = await openStoreAndView(paths, keys, fromHex(config.fsId), {})
+      const { store, fs } = await openStoreAndView(paths, keys, fromHex(config.fsId), {
+        lockTimeoutMs: config.lockTimeoutMs
+      })
       const network = createNetwork({
         store,
         isMember: (key) => fs.isMember(key),
@@ -106,10 +108,15 @@ export class Daemon {
 
   async mount(dir: string): Promise<string> {
     if (this.mountHandle !== undefined) {
-      throw Object.assign(new Error(`already mounted at ${this.mountHandle.mountPoint}`), { name: 'AlreadyMountedError' })
+      throw Object.assign(new Error(`already mounted at ${this.mountHandle.mountPoint}`), {
+        name: 'AlreadyMountedError'
+      })
     }
     this.mountHandle = await mountFilesystem(this.fs, resolve(dir), { logger: this.logger.child('fuse') })
-    this.logger.info('mounted', { mountPoint: this.mountHandle.mountPoint, options: this.mountHandle.options })
+    this.logger.info('mounted', {
+      mountPoint: this.mountHandle.mountPoint,
+      options: this.mountHandle.options
+    })
     return this.mountHandle.mountPoint
   }
 

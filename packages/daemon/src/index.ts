@@ -11,7 +11,12 @@ export * from './errors.js'
 export type { Status, LogLag, MemberStatus } from './status.js'
 export type { RecordWords, OpWords, InvolvedRecord } from './describe.js'
 export type { ConflictDetail, VersionContent } from './conflict-detail.js'
-export { CONTROL_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_TICKET_TTL_MS } from './constants.js'
+export {
+  CONTROL_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_TICKET_TTL_MS
+} from './constants.js'
 
 /** The daemon's entry point, for `ivy init|daemon|join` to run as a child process. */
 export const DAEMON_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))

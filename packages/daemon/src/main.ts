@@ -47,7 +47,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ivyfs: --log-level must be debug, info, warn or error\n`)
     return EXIT_USAGE
   }
-  const logger = createLogger({ level: level as LogLevel, format: values['log-format'] === 'json' ? 'json' : 'text' })
+  const logger = createLogger({
+    level: level as LogLevel,
+    format: values['log-format'] === 'json' ? 'json' : 'text'
+  })
   const paths = dataPaths(values.data)
   const mdns = values['no-mdns'] === true ? false : undefined
   const listen = values.listen ?? []
@@ -58,7 +61,11 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('ivyfs: --lock-mode must be strict or available\n')
         return EXIT_USAGE
       }
-      const config = await initDataDir(paths, { lockMode, listen, ...(mdns === undefined ? {} : { mdns }) }, logger)
+      const config = await initDataDir(
+        paths,
+        { lockMode, listen, ...(mdns === undefined ? {} : { mdns }) },
+        logger
+      )
       process.stdout.write(JSON.stringify({ fsId: config.fsId, dataDir: paths.dir }) + '\n')
       return 0
     }
@@ -72,7 +79,11 @@ async function main(argv: string[]): Promise<number> {
       const config = await joinDataDir(
         paths,
         ticket,
-        { listen, ...(mdns === undefined ? {} : { mdns }), ...(timeout === undefined ? {} : { timeoutMs: timeout }) },
+        {
+          listen,
+          ...(mdns === undefined ? {} : { mdns }),
+          ...(timeout === undefined ? {} : { timeoutMs: timeout })
+        },
         logger
       )
       process.stdout.write(JSON.stringify({ fsId: config.fsId, dataDir: paths.dir }) + '\n')
@@ -84,7 +95,11 @@ async function main(argv: string[]): Promise<number> {
         logger,
         listen,
         // --bootstrap replaces the config's peers for this run; --no-bootstrap runs with none at all.
-        ...(values['no-bootstrap'] === true ? { bootstrap: [] } : values.bootstrap === undefined ? {} : { bootstrap: values.bootstrap }),
+        ...(values['no-bootstrap'] === true
+          ? { bootstrap: [] }
+          : values.bootstrap === undefined
+            ? {}
+            : { bootstrap: values.bootstrap }),
         ...(mdns === undefined ? {} : { mdns }),
         ...(values.mount === undefined ? {} : { mount: values.mount })
       })

@@ -1,10 +1,11 @@
 /** Opening the LogStore and the fs view over it, with membership decided by the view. */
-import { Filesystem, type ExclusiveCreate } from '@ivyfs/fs'
+import { Filesystem, quorumExclusiveCreate } from '@ivyfs/fs'
 import { LogStore, type KeyPair } from '@ivyfs/log'
 import type { DataPaths } from './data-dir.js'
 
 export interface OpenOptions {
-  exclusive?: ExclusiveCreate
+  /** Budget of one exclusive create before EAGAIN (the config's lockTimeoutMs). */
+  lockTimeoutMs?: number
 }
 
 export async function openStoreAndView(
@@ -26,7 +27,12 @@ export async function openStoreAndView(
     box.fs = await Filesystem.openOn(store, {
       ownsLog: true,
       ...owner,
-      ...(options.exclusive === undefined ? {} : { exclusive: options.exclusive })
+      // Exclusive creates follow the quorum protocol (docs/PROTOCOLS.md); one member or
+      // 'available' mode decide locally inside it. Prepare expiry and clock skew stay at the
+      // protocol's defaults: every member must use the same values.
+      exclusive: quorumExclusiveCreate(
+        options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }
+      )
     })
   } catch (err) {
     await store.close()

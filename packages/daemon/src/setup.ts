@@ -95,7 +95,9 @@ export async function joinDataDir(
     const keys = await participantKey(paths)
     const { store, fs } = await openStoreAndView(paths, keys, ticket.fsId, {})
     const inviter = `/p2p/${peerIdOfKey(ticket.inviter).toString()}`
-    const bootstrap = ticket.addresses.map((address) => (address.includes('/p2p/') ? address : address + inviter))
+    const bootstrap = ticket.addresses.map((address) =>
+      address.includes('/p2p/') ? address : address + inviter
+    )
     const network = createNetwork({
       store,
       isMember: (key) => fs.isMember(key),
@@ -123,4 +125,3 @@ export async function joinDataDir(
     await release()
   }
 }
-

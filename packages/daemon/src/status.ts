@@ -35,12 +35,21 @@ export interface Status {
   conflicts: number
   forks: number
   treeHash: string
+  /** Exclusive creates: granted, lost to an existing name, EAGAIN, retries, acks written… */
+  locks: ReturnType<Daemon['fs']['lockStats']>
 }
 
 export function memberStatuses(daemon: Daemon): MemberStatus[] {
   const self = toHex(daemon.keys.publicKey)
-  const connected = new Set(daemon.network.peers().filter((peer) => peer.connected).map((peer) => peer.key))
-  return daemon.fs.members().map((key) => ({ key, self: key === self, connected: key === self || connected.has(key) }))
+  const connected = new Set(
+    daemon.network
+      .peers()
+      .filter((peer) => peer.connected)
+      .map((peer) => peer.key)
+  )
+  return daemon.fs
+    .members()
+    .map((key) => ({ key, self: key === self, connected: key === self || connected.has(key) }))
 }
 
 export async function status(daemon: Daemon): Promise<Status> {
@@ -71,6 +80,7 @@ export async function status(daemon: Daemon): Promise<Status> {
     behind: logs.reduce((sum, log) => sum + log.missing, 0),
     conflicts: conflicts.length,
     forks: forks.length,
-    treeHash: daemon.fs.treeHash()
+    treeHash: daemon.fs.treeHash(),
+    locks: daemon.fs.lockStats()
   }
 }
