@@ -1,9 +1,18 @@
 // Child process for test/scenarios/log-crash.test.ts: appends records to a LogStore forever,
 // several in flight at once (so group commit is exercised), and prints "ack <seq>" for each append
 // only after its promise resolved, i.e. once the record is durable. The test SIGKILLs it.
+// Some records reference blob data: a multi-chunk blob stored with blobs.put (durable by itself),
+// or a chunk stored as a peer's would be (putChunk: flushed by the record that follows).
 // Plain .mjs on the built package: child processes do not get vitest's TypeScript aliases.
 import { randomBytes } from 'node:crypto'
-import { KeyPair, LogStore, fromHex, genesisFsId } from '../../packages/log/dist/index.js'
+import {
+  BLOB_CHUNK_BYTES,
+  KeyPair,
+  LogStore,
+  fromHex,
+  genesisFsId,
+  sha256
+} from '../../packages/log/dist/index.js'
 
 const IN_FLIGHT = 4
 const { path, seedHex, timeMs, nonceHex } = JSON.parse(process.argv[2] ?? '{}')
@@ -21,14 +30,28 @@ if (store.length(keys.publicKey) === 0) {
 }
 
 let count = 0
+async function writeOp(ino, n) {
+  if (n % 7 === 3) {
+    const data = new Uint8Array(randomBytes(BLOB_CHUNK_BYTES * 2 + n))
+    return { type: 'write', ino, offset: 0, length: data.byteLength, blob: await store.blobs.put(data) }
+  }
+  if (n % 7 === 5) {
+    const data = new Uint8Array(randomBytes(2000 + n))
+    const id = sha256(data)
+    await store.blobs.putChunk(id, data)
+    return { type: 'write', ino, offset: 0, length: data.byteLength, blob: id }
+  }
+  const data = new Uint8Array(randomBytes(1 + (n % 700)))
+  return { type: 'write', ino, offset: 0, length: data.byteLength, inline: data }
+}
+
 async function appendOne() {
-  count++
+  const n = ++count
   const ino = new Uint8Array(randomBytes(16))
-  const data = new Uint8Array(randomBytes(1 + (count % 700)))
   const record = await store.append([
     { type: 'inode', ino, kind: 'file', mode: 0o644, uid: 0, gid: 0 },
-    { type: 'write', ino, offset: 0, length: data.byteLength, inline: data },
-    { type: 'link', dir: root, name: `file-${count}`, ino }
+    await writeOp(ino, n),
+    { type: 'link', dir: root, name: `file-${n}`, ino }
   ])
   process.stdout.write(`ack ${record.body.seq}\n`)
 }

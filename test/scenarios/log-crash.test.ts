@@ -1,6 +1,7 @@
 // Crash durability of packages/log: a real child process appends records and prints each
 // acknowledged seq; it is killed with SIGKILL mid-stream; every acknowledged record must be on
-// disk after reopening, decode, verify, and chain by prev.
+// disk after reopening, decode, verify, and chain by prev, and every blob a record references
+// must read back whole (hash-verified).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -91,7 +92,13 @@ test('every acknowledged append survives SIGKILL of the writer, round after roun
       expect(length).toBeGreaterThan(lengthBefore)
       let previous: Uint8Array | null = null
       let seq = 0
+      let blobs = 0
       for await (const record of store.range(keys.publicKey, 0)) {
+        for (const op of record.body.ops) {
+          if (op.type !== 'write' || op.blob === undefined) continue
+          expect((await store.blobs.get(op.blob, op.length)).byteLength).toBe(op.length)
+          blobs++
+        }
         const verified = decodeRecord(record.bytes, { verify: true })
         expect(verified.body.seq).toBe(seq)
         expect(verified.body.prev === null ? null : toHex(verified.body.prev)).toBe(
@@ -102,6 +109,7 @@ test('every acknowledged append survives SIGKILL of the writer, round after roun
         seq++
       }
       expect(seq).toBe(length)
+      expect(blobs).toBeGreaterThan(0)
       for (const ackedSeq of acked)
         expect((await store.get(keys.publicKey, ackedSeq))?.body.seq).toBe(ackedSeq)
       lengthBefore = length

@@ -1,36 +1,37 @@
 /**
- * Content-addressed file data in the store's LevelDB (sublevel 'blobs'). A blob of up to
+ * Content-addressed file data in the store's packs, indexed by id. A blob of up to
  * BLOB_CHUNK_BYTES is one chunk whose id is its SHA-256; a longer one is chunks plus a manifest
  * (blob-manifest.ts). Everything read is verified by hash; partial reads touch only the chunks
- * they need.
+ * they need, and read neighbouring chunks together.
  */
-import assert from 'node:assert/strict'
 import type { Hash } from './types.js'
 import { BLOB_CHUNK_BYTES, HASH_BYTES, MANIFEST_CACHE_ENTRIES, WRITE_BYTES_MAX } from './constants.js'
 import { BlobMissingError, BlobTooLargeError, CorruptBlobError } from './errors.js'
-import { bytesEqual, concatBytes, copyBytes, sha256, toHex } from './bytes.js'
-import { chunkLength, decodeManifest, encodeManifest, isManifestLength } from './blob-manifest.js'
-import type { Sublevel } from './database.js'
+import { bytesEqual, copyBytes, sha256, toHex } from './bytes.js'
+import { decodeManifest, encodeManifest, isManifestLength } from './blob-manifest.js'
+import { putChunks, readRange, type BlobPut, type ReadChunksInto } from './blob-io.js'
 
-export interface BlobPut {
-  key: string
-  value: Uint8Array
-}
+export type { BlobPut } from './blob-io.js'
 
 export interface BlobStoreComponents {
-  blobs: Sublevel
-  /** Writes puts in one durable (synced) batch; the log store group-commits them with records. */
+  /** Whether each chunk is held (by the index; hashes are checked on read). */
+  hasChunks: (ids: readonly Hash[]) => Promise<boolean[]>
+  /** The stored bytes of each chunk, undefined where not held; checked here by hash. */
+  readChunks: (ids: readonly Hash[]) => Promise<(Uint8Array | undefined)[]>
+  /** Reads chunk bytes straight into buffers of the expected lengths (bulk reads). */
+  readChunksInto: ReadChunksInto
+  /** Stores chunks durably; the log store group-commits them with records (one flush). */
   writeDurably: (puts: BlobPut[]) => Promise<void>
+  /** Stores chunks without a flush of their own: the next durable commit covers them. */
+  writeUnsynced: (puts: BlobPut[]) => Promise<void>
 }
 
 export class BlobStore {
-  readonly #blobs: Sublevel
-  readonly #writeDurably: (puts: BlobPut[]) => Promise<void>
+  readonly #c: BlobStoreComponents
   readonly #manifests = new Map<string, { length: number; chunks: Hash[] }>()
 
   constructor(components: BlobStoreComponents) {
-    this.#blobs = components.blobs
-    this.#writeDurably = components.writeDurably
+    this.#c = components
   }
 
   /** Stores data durably and returns its blob id (chunk id or manifest id, by length). */
@@ -38,21 +39,13 @@ export class BlobStore {
     checkLength(data.byteLength)
     if (!isManifestLength(data.byteLength)) {
       const id = sha256(data)
-      await this.#writeDurably([{ key: toHex(id), value: copyBytes(data) }])
+      await this.#c.writeDurably([{ key: toHex(id), value: copyBytes(data) }])
       return id
     }
-    const puts: BlobPut[] = []
-    const chunks: Hash[] = []
-    for (let offset = 0; offset < data.byteLength; offset += BLOB_CHUNK_BYTES) {
-      const chunk = copyBytes(data.subarray(offset, offset + BLOB_CHUNK_BYTES))
-      const id = sha256(chunk)
-      chunks.push(id)
-      puts.push({ key: toHex(id), value: chunk })
-    }
+    const chunks = await putChunks(data, this.#c.writeDurably)
     const manifest = encodeManifest(data.byteLength, chunks)
     const id = sha256(manifest)
-    puts.push({ key: toHex(id), value: manifest })
-    await this.#writeDurably(puts)
+    await this.#c.writeDurably([{ key: toHex(id), value: manifest }])
     this.#remember(toHex(id), data.byteLength, chunks)
     return id
   }
@@ -67,20 +60,19 @@ export class BlobStore {
     checkLength(length)
     const start = Math.min(offset, length)
     const end = Math.min(length, offset + size)
-    if (!isManifestLength(length)) return (await this.#readChunk(id, length)).subarray(start, end)
+    if (!isManifestLength(length)) {
+      const [chunk] = await this.#c.readChunks([id])
+      const hex = toHex(id)
+      if (chunk === undefined) throw new BlobMissingError(hex)
+      if (!bytesEqual(sha256(chunk), id))
+        throw new CorruptBlobError(hex, 'stored bytes do not hash to the id')
+      if (chunk.byteLength !== length)
+        throw new CorruptBlobError(hex, `holds ${chunk.byteLength} bytes, not ${length}`)
+      return new Uint8Array(chunk.buffer, chunk.byteOffset + start, end - start) // a plain view, not a Buffer
+    }
     if (start >= end) return new Uint8Array(0)
     const chunks = await this.#readManifest(id, length)
-    const parts: Uint8Array[] = []
-    const first = Math.floor(start / BLOB_CHUNK_BYTES)
-    const last = Math.floor((end - 1) / BLOB_CHUNK_BYTES)
-    for (let index = first; index <= last; index++) {
-      const id = chunks[index]
-      assert(id !== undefined, 'the manifest lists every chunk index')
-      const chunk = await this.#readChunk(id, chunkLength(length, index))
-      const base = index * BLOB_CHUNK_BYTES
-      parts.push(chunk.subarray(Math.max(start - base, 0), Math.min(end - base, chunk.byteLength)))
-    }
-    return parts.length === 1 && parts[0] !== undefined ? parts[0] : concatBytes(parts)
+    return readRange(chunks, length, start, end, this.#c.readChunksInto)
   }
 
   /** Whether every part of the blob is held (hashes are checked on read, not here). */
@@ -94,10 +86,10 @@ export class BlobStore {
    */
   async missing(id: Hash, length: number): Promise<Hash[]> {
     checkLength(length)
-    if (!isManifestLength(length)) return (await this.#blobs.has(toHex(id))) ? [] : [id]
-    if (!this.#manifests.has(toHex(id)) && !(await this.#blobs.has(toHex(id)))) return [id]
+    if (!isManifestLength(length)) return (await this.#c.hasChunks([id]))[0] === true ? [] : [id]
+    if (!this.#manifests.has(toHex(id)) && (await this.#c.hasChunks([id]))[0] !== true) return [id]
     const chunks = await this.#readManifest(id, length)
-    const present = await this.#blobs.hasMany(chunks.map(toHex))
+    const present = await this.#c.hasChunks(chunks)
     return chunks.filter((_, index) => present[index] !== true)
   }
 
@@ -107,18 +99,9 @@ export class BlobStore {
     if (id.byteLength !== HASH_BYTES || !bytesEqual(sha256(bytes), id)) {
       throw new CorruptBlobError(toHex(id), 'bytes do not hash to the id')
     }
-    // Not synced: a chunk lost in a crash is fetched again, like one never received.
-    await this.#blobs.put(toHex(id), copyBytes(bytes))
-  }
-
-  async #readChunk(id: Hash, length: number): Promise<Uint8Array> {
-    const hex = toHex(id)
-    const bytes = await this.#blobs.get(hex)
-    if (bytes === undefined) throw new BlobMissingError(hex)
-    if (!bytesEqual(sha256(bytes), id)) throw new CorruptBlobError(hex, 'stored bytes do not hash to the id')
-    if (bytes.byteLength !== length)
-      throw new CorruptBlobError(hex, `holds ${bytes.byteLength} bytes, not ${length}`)
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) // a plain view, not a Buffer
+    // Not flushed by itself: the next durable commit (the record that needs it) flushes it; a
+    // chunk lost in a crash before that is fetched again, like one never received.
+    await this.#c.writeUnsynced([{ key: toHex(id), value: copyBytes(bytes) }])
   }
 
   async #readManifest(id: Hash, length: number): Promise<Hash[]> {
@@ -129,7 +112,7 @@ export class BlobStore {
         throw new CorruptBlobError(hex, `manifest describes ${cached.length} bytes, not ${length}`)
       return cached.chunks
     }
-    const bytes = await this.#blobs.get(hex)
+    const [bytes] = await this.#c.readChunks([id])
     if (bytes === undefined) throw new BlobMissingError(hex)
     if (!bytesEqual(sha256(bytes), id))
       throw new CorruptBlobError(hex, 'stored manifest does not hash to the id')

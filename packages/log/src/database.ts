@@ -1,6 +1,7 @@
 /**
  * Opens the one LevelDB of a filesystem and checks that it is ours: same format version, same fs
- * id. Keys are utf8 strings, values raw bytes (valueEncoding 'view').
+ * id, same store layout. Keys are utf8 strings, values raw bytes (valueEncoding 'view'). LevelDB's
+ * lock on the directory also guards the pack files beside it (`packs/`).
  */
 import type { AbstractSublevel } from 'abstract-level'
 import { Level } from 'level'
@@ -15,6 +16,7 @@ import {
   SUBLEVEL_HEADS,
   SUBLEVEL_META,
   SUBLEVEL_RECORDS,
+  STORE_LAYOUT_VERSION,
   decodeMeta,
   encodeMeta
 } from './layout.js'
@@ -73,6 +75,12 @@ async function checkMeta(path: string, db: Database, meta: Sublevel, fsId: Hash)
   }
   const decoded = decodeMeta(stored)
   if (decoded === undefined) throw new StoreMismatchError(path, 'unreadable format marker')
+  if (decoded.layout !== STORE_LAYOUT_VERSION) {
+    throw new StoreMismatchError(
+      path,
+      `store layout ${decoded.layout}, this code reads ${STORE_LAYOUT_VERSION}`
+    )
+  }
   if (decoded.version !== FORMAT_VERSION) {
     throw new StoreMismatchError(path, `format version ${decoded.version}, this code reads ${FORMAT_VERSION}`)
   }

@@ -32,14 +32,21 @@ export function stageFork(
   return { key, value: bytes }
 }
 
+/** Every piece of evidence indexed in `sub.forks` (the index must be settled), with its bytes. */
 export async function listForks(
   sub: Sublevels,
+  readOther: (key: string) => Promise<Uint8Array>,
   readId: (authorHex: string, seq: number) => Promise<Hash>
 ): Promise<ForkEvidence[]> {
   const forks: ForkEvidence[] = []
-  for await (const [key, other] of sub.forks.iterator()) {
+  for await (const key of sub.forks.keys()) {
     const { authorHex, seq } = parseForkKey(key)
-    forks.push({ author: fromHex(authorHex), seq, kept: await readId(authorHex, seq), other })
+    forks.push({
+      author: fromHex(authorHex),
+      seq,
+      kept: await readId(authorHex, seq),
+      other: await readOther(key)
+    })
   }
   return forks
 }

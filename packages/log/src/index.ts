@@ -3,8 +3,9 @@
  * store. Imports nothing of ours; packages/fs and packages/net build on it.
  *
  * - Records: deterministic CBOR, Ed25519-signed, id = SHA-256 of the signed body (docs/FORMAT.md).
- * - LogStore: every log of one filesystem on one LevelDB; durable group-committed appends,
- *   verified ingest of foreign records (typed errors), fork evidence, causal closure.
+ * - LogStore: every log of one filesystem in append-only pack files indexed by one LevelDB;
+ *   durable group-committed appends, verified ingest of foreign records (typed errors), fork
+ *   evidence, causal closure.
  * - BlobStore: file data by SHA-256 in 64 KiB chunks plus manifests, verified on read.
  */
 export type * from './types.js'

@@ -1,17 +1,20 @@
 /**
- * The LevelDB key layout (docs/FORMAT.md): one database per filesystem, one sublevel per kind of
- * data. Keys are utf8 strings built only here; values are bytes.
+ * The LevelDB key layout (docs/FORMAT.md §5): one database per filesystem, one sublevel per kind
+ * of data; the bytes themselves live in pack files (pack-frame.ts) and LevelDB indexes them. Keys
+ * are utf8 strings built only here; values are bytes.
  *
- *   !meta!format                     CBOR [FORMAT_VERSION, fsId]
- *   !records!<author hex>/<seq>      record bytes          (seq: 16 decimal digits, zero-padded)
+ *   !meta!format                     CBOR [FORMAT_VERSION, fsId, STORE_LAYOUT_VERSION]
+ *   !meta!checkpoint                 CBOR [pack, offset]: every frame before it is indexed
+ *   !records!<author hex>/<seq>      position of the record's frame (seq: 16 digits, zero-padded)
  *   !heads!<author hex>              CBOR [length, head id, [[author, seq], ...] full vv]
- *   !forks!<author hex>/<seq>/<id>   the other record's bytes (fork evidence)
- *   !blobs!<id hex>                  a chunk or a manifest
+ *   !forks!<author hex>/<seq>/<id>   position of the other record's frame (fork evidence)
+ *   !blobs!<id hex>                  position of a chunk's or a manifest's frame
  *   !ext!!<name>!...                 other packages' sublevels (LogStore.sublevel)
  */
 import assert from 'node:assert/strict'
 import type { Hash } from './types.js'
 import { FORMAT_VERSION, HASH_BYTES, PUBLIC_KEY_BYTES } from './constants.js'
+import type { PackPoint } from './pack-frame.js'
 import { CorruptStoreError } from './errors.js'
 import { decodeCanonical, encodeCanonical } from './cbor.js'
 import { fromHex, toHex } from './bytes.js'
@@ -28,6 +31,12 @@ export const SUBLEVEL_FORKS = 'forks'
 export const SUBLEVEL_BLOBS = 'blobs'
 export const SUBLEVEL_EXTERNAL = 'ext'
 export const META_FORMAT_KEY = 'format'
+export const META_CHECKPOINT_KEY = 'checkpoint'
+/**
+ * How a store keeps its bytes: 1 = records and blobs as LevelDB values (no longer read),
+ * 2 = pack files indexed by LevelDB. Independent of FORMAT_VERSION, which is the record encoding.
+ */
+export const STORE_LAYOUT_VERSION = 2
 
 export function seqKey(seq: number): string {
   assert(Number.isSafeInteger(seq) && seq >= 0)
@@ -92,15 +101,28 @@ export function decodeHead(authorHex: string, bytes: Uint8Array): AuthorHead {
 }
 
 export function encodeMeta(fsId: Hash): Uint8Array {
-  return encodeCanonical([FORMAT_VERSION, fsId])
+  return encodeCanonical([FORMAT_VERSION, fsId, STORE_LAYOUT_VERSION])
 }
 
-export function decodeMeta(bytes: Uint8Array): { version: number; fsId: Hash } | undefined {
+/** The format marker; a marker of two fields is a layout-1 store (before pack files). */
+export function decodeMeta(bytes: Uint8Array): { version: number; fsId: Hash; layout: number } | undefined {
+  const result = decodeCanonical(bytes)
+  if (!result.ok || !Array.isArray(result.value)) return undefined
+  const [version, fsId, layout = 1, ...rest] = result.value as unknown[]
+  if (!isUint(version) || !isBytes(fsId, HASH_BYTES) || !isUint(layout) || rest.length > 0) return undefined
+  return { version, fsId, layout }
+}
+
+export function encodeCheckpoint(point: PackPoint): Uint8Array {
+  return encodeCanonical([point.pack, point.offset])
+}
+
+export function decodeCheckpoint(bytes: Uint8Array): PackPoint | undefined {
   const result = decodeCanonical(bytes)
   if (!result.ok || !Array.isArray(result.value) || result.value.length !== 2) return undefined
-  const [version, fsId] = result.value as unknown[]
-  if (!isUint(version) || !isBytes(fsId, HASH_BYTES)) return undefined
-  return { version, fsId }
+  const [pack, offset] = result.value as unknown[]
+  if (!isUint(pack) || pack < 1 || !isUint(offset)) return undefined
+  return { pack, offset }
 }
 
 export function isAuthorHex(value: string): boolean {

@@ -1,32 +1,53 @@
 /**
- * Rebuilds the in-memory state at open from the persisted heads: one head per author, checked
- * against the record it names, so open costs two reads per author and never scans a log.
+ * Rebuilds the in-memory state at open from the index: one head per author (brought up to the
+ * packs by recovery.ts), each then checked against the record it names, so open costs a few
+ * reads per author and never scans a log.
  */
-import assert from 'node:assert/strict'
-import type { SignedRecord } from './types.js'
+import type { Hash, SignedRecord } from './types.js'
 import { CorruptStoreError, RecordError } from './errors.js'
 import { bytesEqual, toHex } from './bytes.js'
 import type { Sublevels } from './database.js'
-import { decodeHead, isAuthorHex, parseForkKey, recordKey, type AuthorHead } from './layout.js'
+import { decodeCheckpoint, decodeHead, isAuthorHex, META_CHECKPOINT_KEY, parseForkKey } from './layout.js'
+import type { AuthorHead } from './layout.js'
+import type { PackPoint } from './pack-frame.js'
 import { decodeRecord } from './record-codec.js'
 
-export async function loadHeads(sub: Sublevels): Promise<Map<string, AuthorHead>> {
+/** The heads as LevelDB has them (not yet checked: recovery may still advance them). */
+export async function readHeads(sub: Sublevels): Promise<Map<string, AuthorHead>> {
   const heads = new Map<string, AuthorHead>()
   for await (const [authorHex, value] of sub.heads.iterator()) {
     if (!isAuthorHex(authorHex)) throw new CorruptStoreError('bad head key', { key: authorHex })
-    const head = decodeHead(authorHex, value)
-    const last = await sub.records.get(recordKey(authorHex, head.length - 1))
-    if (last === undefined) throw new CorruptStoreError('head names a missing record', { author: authorHex })
-    const record = decodeStoredRecord(last, authorHex, head.length - 1)
-    if (!bytesEqual(record.id, head.headId)) {
-      throw new CorruptStoreError('head id differs from its record', { author: authorHex })
-    }
-    if (await sub.records.has(recordKey(authorHex, head.length))) {
-      throw new CorruptStoreError('a record lies past the head', { author: authorHex })
-    }
-    heads.set(authorHex, head)
+    heads.set(authorHex, decodeHead(authorHex, value))
   }
   return heads
+}
+
+/** Checks each head against its record, and that no record is indexed past it. */
+export async function checkHeads(
+  heads: ReadonlyMap<string, AuthorHead>,
+  readId: (authorHex: string, seq: number) => Promise<Hash>,
+  indexed: (authorHex: string, seq: number) => Promise<boolean>
+): Promise<void> {
+  for (const [authorHex, head] of heads) {
+    if (!(await indexed(authorHex, head.length - 1))) {
+      throw new CorruptStoreError('head names a missing record', { author: authorHex })
+    }
+    if (!bytesEqual(await readId(authorHex, head.length - 1), head.headId)) {
+      throw new CorruptStoreError('head id differs from its record', { author: authorHex })
+    }
+    if (await indexed(authorHex, head.length)) {
+      throw new CorruptStoreError('a record lies past the head', { author: authorHex })
+    }
+  }
+}
+
+/** Where recovery starts: the checkpoint, or the very start for a new (or wiped) index. */
+export async function readCheckpoint(sub: Sublevels): Promise<PackPoint> {
+  const bytes = await sub.meta.get(META_CHECKPOINT_KEY)
+  if (bytes === undefined) return { pack: 1, offset: 0 }
+  const point = decodeCheckpoint(bytes)
+  if (point === undefined) throw new CorruptStoreError('unreadable index checkpoint')
+  return point
 }
 
 /** Fork evidence keys per author (a few per author at most). */
@@ -59,8 +80,10 @@ export function decodeStoredRecord(bytes: Uint8Array, authorHex: string, seq: nu
     }
     throw err
   }
-  // Read-side twin of the write-side assertions: the key names the record it holds.
-  assert.equal(toHex(record.body.author), authorHex, 'stored record author matches its key')
-  assert.equal(record.body.seq, seq, 'stored record seq matches its key')
+  // Read-side twin of the write-side assertions: the key names the record it holds. The index
+  // can be damaged on disk, so a mismatch is an operating error, not an assertion.
+  if (toHex(record.body.author) !== authorHex || record.body.seq !== seq) {
+    throw new CorruptStoreError('the index names the frame of another record', { author: authorHex, seq })
+  }
   return record
 }

@@ -1,6 +1,7 @@
 /**
- * Every log of one filesystem, in one LevelDB. Reads go straight to LevelDB; every write goes
- * through the LogWriter (serialised, group-committed, synced). The store is causally closed: a
+ * Every log of one filesystem, in one directory: the bytes in append-only pack files, indexed by
+ * a LevelDB (docs/FORMAT.md §5). Every write goes through the LogWriter (serialised,
+ * group-committed, flushed); reads find frames through the index. The store is causally closed: a
  * record is held only once everything it depends on is held, and onRecord announces records in
  * an order consistent with causality, after they are durable.
  */
@@ -9,17 +10,18 @@ import type { Hash, Op, SignedRecord } from './types.js'
 import { StoreClosedError } from './errors.js'
 import { compareBytes, copyBytes, fromHex, toHex } from './bytes.js'
 import type { KeyPair } from './keys.js'
-import { openDatabase, openSublevel, type Database, type Sublevel, type Sublevels } from './database.js'
+import { openSublevel, type Sublevel } from './database.js'
 import { BlobStore } from './blob-store.js'
 import { checkForeignBytes, type IsMember } from './ingest-check.js'
-import { decodeStoredRecord, loadForkKeys, loadHeads } from './load-state.js'
-import { recordKey, SUBLEVEL_EXTERNAL, type AuthorHead } from './layout.js'
+import { decodeStoredRecord } from './load-state.js'
+import { SUBLEVEL_EXTERNAL, type AuthorHead } from './layout.js'
 import { listForks, type ForkEvidence } from './fork-evidence.js'
 import { LogWriter, type IngestResult } from './log-writer.js'
+import { closeStoreParts, openStoreParts, type StoreComponents, type StoreParts } from './store-open.js'
 import type { VersionVector } from './version-vector.js'
 
 export interface LogStoreInit {
-  /** Directory of the LevelDB (created if missing). */
+  /** Directory of the store: the LevelDB files and `packs/` (created if missing). */
   path: string
   fsId: Hash
   /** This participant: the author of every local append. */
@@ -33,53 +35,58 @@ export interface AppendInit {
   timeMs?: number
 }
 
+/** Test seam (not exported from index.ts): components a store opened with `init` uses. */
+const injected = new WeakMap<LogStoreInit, StoreComponents>()
+
+export function withComponents(init: LogStoreInit, components: StoreComponents): LogStoreInit {
+  injected.set(init, components)
+  return init
+}
+
 export class LogStore {
   readonly fsId: Hash
   readonly keys: KeyPair
   readonly blobs: BlobStore
-  readonly #db: Database
-  readonly #sub: Sublevels
+  readonly #parts: StoreParts
   readonly #heads: Map<string, AuthorHead>
   readonly #writer: LogWriter
   readonly #listeners = new Set<(record: SignedRecord) => void>()
   readonly #external = new Map<string, Sublevel>()
-  #closing = false
+  #closed: Promise<void> | undefined
 
-  private constructor(init: LogStoreInit, db: Database, sub: Sublevels, state: LoadedState) {
+  private constructor(init: LogStoreInit, parts: StoreParts) {
     this.fsId = copyBytes(init.fsId)
     this.keys = init.keys
-    this.#db = db
-    this.#sub = sub
-    this.#heads = state.heads
+    this.#parts = parts
+    this.#heads = parts.heads
     this.#writer = new LogWriter({
-      db,
-      sub,
+      sub: parts.sub,
+      packs: parts.packs,
+      index: parts.index,
+      records: parts.records,
       keys: init.keys,
       fsId: this.fsId,
       isMember: init.isMember ?? (() => true),
-      heads: state.heads,
-      forkKeys: state.forkKeys,
-      readId: async (authorHex, seq) => this.#readId(authorHex, seq),
+      heads: parts.heads,
+      forkKeys: parts.forkKeys,
+      readId: async (authorHex, seq) => parts.records.readId(authorHex, seq),
       committed: (records) => this.#announce(records)
     })
+    const write = (durable: boolean) => async (puts: Parameters<LogWriter['putBlobs']>[0]) => {
+      this.#checkOpen()
+      return this.#writer.putBlobs(puts, durable)
+    }
     this.blobs = new BlobStore({
-      blobs: sub.blobs,
-      writeDurably: async (puts) => {
-        this.#checkOpen()
-        return this.#writer.putBlobs(puts)
-      }
+      hasChunks: async (ids) => parts.chunks.has(ids),
+      readChunks: async (ids) => parts.chunks.read(ids),
+      readChunksInto: async (ids, targets) => parts.chunks.readInto(ids, targets),
+      writeDurably: write(true),
+      writeUnsynced: write(false)
     })
   }
 
   static async open(init: LogStoreInit): Promise<LogStore> {
-    const { db, sub } = await openDatabase(init.path, init.fsId)
-    try {
-      const state = { heads: await loadHeads(sub), forkKeys: await loadForkKeys(sub) }
-      return new LogStore(init, db, sub, state)
-    } catch (err) {
-      await db.close()
-      throw err
-    }
+    return new LogStore(init, await openStoreParts(init.path, init.fsId, injected.get(init) ?? {}))
   }
 
   /** Builds, signs and durably stores one record holding all of `ops` (all or nothing). */
@@ -98,9 +105,7 @@ export class LogStore {
     this.#checkOpen()
     if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.length(author)) return undefined
     const authorHex = toHex(author)
-    const bytes = await this.#sub.records.get(recordKey(authorHex, seq))
-    assert(bytes !== undefined, 'every record below the head is on disk')
-    return decodeStoredRecord(bytes, authorHex, seq)
+    return decodeStoredRecord(await this.#parts.records.bytes(authorHex, seq), authorHex, seq)
   }
 
   /** Records fromSeq .. toSeqExclusive - 1 (clipped to what is held), in seq order. */
@@ -111,8 +116,7 @@ export class LogStore {
     const end = Math.min(toSeqExclusive ?? Number.MAX_SAFE_INTEGER, this.length(author))
     if (fromSeq >= end) return
     let seq = fromSeq
-    const range = { gte: recordKey(authorHex, fromSeq), lt: recordKey(authorHex, end) }
-    for await (const bytes of this.#sub.records.values(range)) {
+    for await (const bytes of this.#parts.records.range(authorHex, fromSeq, end)) {
       yield decodeStoredRecord(bytes, authorHex, seq)
       seq++
     }
@@ -144,7 +148,13 @@ export class LogStore {
 
   async forks(): Promise<ForkEvidence[]> {
     this.#checkOpen()
-    return listForks(this.#sub, async (authorHex, seq) => this.#readId(authorHex, seq))
+    const { index, records, sub } = this.#parts
+    await index.settled()
+    return listForks(
+      sub,
+      async (key) => records.forkBytes(key),
+      async (authorHex, seq) => records.readId(authorHex, seq)
+    )
   }
 
   /**
@@ -162,28 +172,26 @@ export class LogStore {
   sublevel(name: string): Sublevel {
     let sublevel = this.#external.get(name)
     if (sublevel === undefined) {
-      sublevel = openSublevel(this.#db, [SUBLEVEL_EXTERNAL, name])
+      sublevel = openSublevel(this.#parts.db, [SUBLEVEL_EXTERNAL, name])
       this.#external.set(name, sublevel)
     }
     return sublevel
   }
 
-  /** Refuses new work, waits for queued writes, then closes the database. Idempotent. */
+  /**
+   * Refuses new work, waits for queued writes, flushes the packs and the index (with a final
+   * checkpoint, so the next open scans nothing), then closes the files. Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#closing) return this.#writer.idle()
-    this.#closing = true
-    await this.#writer.idle()
-    await this.#db.close()
+    this.#closed ??= (async () => {
+      await this.#writer.idle()
+      await closeStoreParts(this.#parts)
+    })()
+    return this.#closed
   }
 
   #checkOpen(): void {
-    if (this.#closing) throw new StoreClosedError()
-  }
-
-  async #readId(authorHex: string, seq: number): Promise<Hash> {
-    const bytes = await this.#sub.records.get(recordKey(authorHex, seq))
-    assert(bytes !== undefined, 'every record below the head is on disk')
-    return decodeStoredRecord(bytes, authorHex, seq).id
+    if (this.#closed !== undefined) throw new StoreClosedError()
   }
 
   #announce(records: SignedRecord[]): void {
@@ -199,9 +207,4 @@ export class LogStore {
       }
     }
   }
-}
-
-interface LoadedState {
-  heads: Map<string, AuthorHead>
-  forkKeys: Map<string, Set<string>>
 }

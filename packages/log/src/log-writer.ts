@@ -1,23 +1,28 @@
 /**
  * The one write path of a LogStore. Local appends, foreign records and blob puts are queued;
- * each group is checked against the pending heads, written as one synced LevelDB batch (records,
- * heads, fork evidence, blobs), and only then made visible: heads updated, promises resolved,
- * records announced. A job that fails its checks is rejected alone; a failed batch rejects its
- * group and changes nothing in memory.
+ * each group is checked against the pending heads, written to the packs as one commit (one write
+ * and, unless it holds only chunks from the network, one flush), and only then made visible:
+ * index entries and heads handed to the write-behind index, promises resolved, records announced.
+ * A job that fails its checks is rejected alone; a failed commit rejects its group and changes
+ * nothing in memory (the packs are cut back to their last durable point).
  */
 import assert from 'node:assert/strict'
 import type { Hash, Op, SignedRecord } from './types.js'
 import { COMMIT_BYTES_MAX, FORMAT_VERSION, RECORD_BYTES_MAX } from './constants.js'
-import { bytesEqual, toHex } from './bytes.js'
+import { bytesEqual, fromHex, toHex } from './bytes.js'
 import type { KeyPair } from './keys.js'
-import type { Database, Sublevel, Sublevels } from './database.js'
+import type { Sublevel, Sublevels } from './database.js'
 import type { BlobPut } from './blob-store.js'
 import { CommitQueue } from './commit-queue.js'
 import { PendingHeads } from './pending-heads.js'
 import { placeForeign, type IsMember } from './ingest-check.js'
 import { encodeHead, forkKey, recordKey, type AuthorHead } from './layout.js'
+import { chunkFrame, encodePosition, frameBytes, type Frame } from './pack-frame.js'
+import type { IndexPut, PackIndex } from './pack-index.js'
+import type { PackWriter } from './pack-writer.js'
 import { signRecord } from './record-codec.js'
 import { stageFork } from './fork-evidence.js'
+import type { StoredRecords } from './stored-records.js'
 import { vvApplyDelta, vvDelta, type VersionVector } from './version-vector.js'
 
 export type IngestStatus = 'stored' | 'duplicate' | 'fork'
@@ -27,8 +32,11 @@ export interface IngestResult {
 }
 
 export interface LogWriterComponents {
-  db: Database
   sub: Sublevels
+  packs: PackWriter
+  index: PackIndex
+  /** Told about every record written, to keep new records at hand for readers. */
+  records: StoredRecords
   keys: KeyPair
   fsId: Hash
   isMember: IsMember
@@ -48,16 +56,19 @@ interface Settle<T> {
 type Job =
   | ({ kind: 'append'; ops: Op[]; timeMs: number } & Settle<SignedRecord>)
   | ({ kind: 'ingest'; record: SignedRecord } & Settle<IngestResult>)
-  | ({ kind: 'blobs'; puts: BlobPut[] } & Settle<void>)
+  | ({ kind: 'blobs'; puts: BlobPut[]; durable: boolean } & Settle<void>)
 
+/** A frame to write and the index entry that will name it. */
 interface Put {
+  frame: Frame
   sublevel: Sublevel
   key: string
-  value: Uint8Array
 }
-/** One staged job: its puts, and what to tell its caller once they are durable (or not). */
+/** One staged job: its frames, and what to tell its caller once they are written (or not). */
 interface Staged {
   puts: Put[]
+  /** Whether the job needs its frames flushed before it is settled (all but network chunks). */
+  durable: boolean
   settle: () => void
   reject: (err: unknown) => void
 }
@@ -88,8 +99,11 @@ export class LogWriter {
     return new Promise((resolve, reject) => this.#queue.push({ kind: 'ingest', record, resolve, reject }))
   }
 
-  async putBlobs(puts: BlobPut[]): Promise<void> {
-    return new Promise((resolve, reject) => this.#queue.push({ kind: 'blobs', puts, resolve, reject }))
+  /** Chunks for the blob store: durable when this resolves, or (network chunks) merely written. */
+  async putBlobs(puts: BlobPut[], durable: boolean): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#queue.push({ kind: 'blobs', puts, durable, resolve, reject })
+    )
   }
 
   async idle(): Promise<void> {
@@ -117,23 +131,15 @@ export class LogWriter {
       assert(job !== undefined)
       try {
         const step = await this.#stage(job, group)
-        for (const put of step.puts) bytes += put.value.byteLength
+        for (const put of step.puts) bytes += frameBytes(put.frame)
         staged.push(step)
       } catch (err) {
         job.reject(err)
       }
     }
     const puts = staged.flatMap((step) => step.puts)
-    for (const [authorHex, head] of group.pending.changed()) {
-      puts.push({ sublevel: this.#c.sub.heads, key: authorHex, value: encodeHead(head) })
-    }
     try {
-      if (puts.length > 0) {
-        await this.#c.db.batch(
-          puts.map(({ sublevel, key, value }) => ({ type: 'put' as const, sublevel, key, value })),
-          { sync: true }
-        )
-      }
+      if (puts.length > 0) this.#index(puts, await this.#write(puts, staged), group.pending)
     } catch (err) {
       for (const step of staged) step.reject(err)
       return jobs.slice(index)
@@ -149,11 +155,20 @@ export class LogWriter {
     switch (job.kind) {
       case 'append': {
         const record = this.#buildLocal(job.ops, job.timeMs, group.pending)
-        return { puts: [this.#recordPut(record)], settle: () => job.resolve(record), reject: job.reject }
+        return {
+          puts: [this.#recordPut(record)],
+          durable: true,
+          settle: () => job.resolve(record),
+          reject: job.reject
+        }
       }
       case 'blobs': {
-        const puts = job.puts.map(({ key, value }) => ({ sublevel: this.#c.sub.blobs, key, value }))
-        return { puts, settle: () => job.resolve(), reject: job.reject }
+        const puts = job.puts.map(({ key, value }) => ({
+          frame: chunkFrame(fromHex(key), value),
+          sublevel: this.#c.sub.blobs,
+          key
+        }))
+        return { puts, durable: job.durable, settle: () => job.resolve(), reject: job.reject }
       }
       case 'ingest':
         return this.#stageIngest(job, group)
@@ -165,6 +180,7 @@ export class LogWriter {
     const place = await placeForeign(record, group.pending, this.#c.readId, this.#c.isMember)
     const staged = (status: IngestStatus, puts: Put[]): Staged => ({
       puts,
+      durable: true,
       settle: () => job.resolve({ status, record }),
       reject: job.reject
     })
@@ -174,7 +190,8 @@ export class LogWriter {
       const known = group.forkKeys.get(authorHex) ?? new Set(this.#c.forkKeys.get(authorHex))
       group.forkKeys.set(authorHex, known)
       const put = stageFork(known, forkKey(authorHex, record.body.seq, record.id), record.bytes)
-      return staged('fork', put === undefined ? [] : [{ sublevel: this.#c.sub.forks, ...put }])
+      const frame: Frame = { kind: 'fork', parts: [record.bytes] }
+      return staged('fork', put === undefined ? [] : [{ frame, sublevel: this.#c.sub.forks, key: put.key }])
     }
     group.pending.add(record, place.full)
     return staged('stored', [this.#recordPut(record)])
@@ -206,6 +223,45 @@ export class LogWriter {
     assert(record.bytes.byteLength <= RECORD_BYTES_MAX)
     assert(bytesEqual(record.body.fsId, this.#c.fsId), 'a stored record belongs to this filesystem')
     const key = recordKey(toHex(record.body.author), record.body.seq)
-    return { sublevel: this.#c.sub.records, key, value: record.bytes }
+    return { frame: { kind: 'record', parts: [record.bytes] }, sublevel: this.#c.sub.records, key }
+  }
+
+  /** One pack commit for the group; flushed unless it holds only network chunks. */
+  async #write(puts: Put[], staged: Staged[]): Promise<{ entries: IndexPut[]; durable: boolean }> {
+    const failure = this.#c.index.failure
+    if (failure !== undefined) throw failure // LevelDB failed: refuse writes it could not index
+    const durable = staged.some((step) => step.durable && step.puts.length > 0) || this.#c.packs.mustSync
+    let positions
+    try {
+      // A lone job is most likely an awaited append: write it with the lowest latency (blocking).
+      positions = await this.#c.packs.commit(
+        puts.map((put) => put.frame),
+        durable,
+        staged.length === 1
+      )
+    } catch (err) {
+      this.#c.index.discardUnsynced() // the packs were cut back to their last durable point
+      throw err
+    }
+    const entries = puts.map((put, index) => {
+      const position = positions[index]
+      assert(position !== undefined)
+      return { sublevel: put.sublevel, key: put.key, value: encodePosition(position) }
+    })
+    return { entries, durable }
+  }
+
+  /** Hands a written group's entries and changed heads to the index (and new records to the cache). */
+  #index(puts: Put[], written: { entries: IndexPut[]; durable: boolean }, pending: PendingHeads): void {
+    const entries = written.entries
+    for (const [authorHex, head] of pending.changed()) {
+      entries.push({ sublevel: this.#c.sub.heads, key: authorHex, value: encodeHead(head) })
+    }
+    for (const put of puts) {
+      const [bytes] = put.frame.parts
+      if (put.frame.kind === 'record' && bytes !== undefined) this.#c.records.remember(put.key, bytes)
+    }
+    const bytes = puts.reduce((sum, put) => sum + frameBytes(put.frame), 0)
+    this.#c.index.add(entries, puts.length, bytes, written.durable ? this.#c.packs.durable : undefined)
   }
 }

@@ -1,0 +1,256 @@
+/**
+ * Appends frames to the packs, one commit at a time (the LogWriter serialises commits). A commit
+ * is one write of all its frames and, when durable, one flush; it rolls to a new pack when the
+ * next frame would not fit, ending the old one with a seal frame. The current pack is zero-filled
+ * ahead of its end in the background (PACK_PREALLOCATE_BYTES) so small flushes carry no metadata.
+ *
+ * After a failed commit the packs are cut back to the last durable point (which also drops any
+ * unsynced chunk frames after it), so a failure leaves nothing half-written behind; if even that
+ * fails, the writer refuses every later commit with the same error.
+ */
+import assert from 'node:assert/strict'
+import {
+  PACK_BYTES_MAX,
+  PACK_PREALLOCATE_BYTES,
+  SYNC_COMMIT_BYTES_MAX,
+  UNSYNCED_BYTES_MAX
+} from './constants.js'
+import type { PackDirectory, PackFile } from './pack-file.js'
+import {
+  FRAME_HEADER_BYTES,
+  encodeFrameHeader,
+  frameBytes,
+  type Frame,
+  type PackPoint,
+  type PackPosition
+} from './pack-frame.js'
+
+const SEAL: Frame = { kind: 'seal', parts: [] }
+
+export interface PackWriterInit {
+  /** Default PACK_BYTES_MAX; tests roll packs sooner. */
+  packBytesMax?: number
+  /** Default PACK_PREALLOCATE_BYTES. */
+  preallocateBytes?: number
+  /** Default SYNC_COMMIT_BYTES_MAX; 0 sends every commit through the threadpool (measurements). */
+  syncCommitBytesMax?: number
+}
+
+interface Segment {
+  file: PackFile
+  offset: number
+  buffers: Uint8Array[]
+  bytes: number
+}
+
+export class PackWriter {
+  readonly #dir: PackDirectory
+  readonly #packBytesMax: number
+  readonly #preallocateBytes: number
+  readonly #syncCommitBytesMax: number
+  #file: PackFile
+  #end: number
+  /** The current pack holds durable zeros from #end up to here. */
+  #zeroed: number
+  /** The background zero-fill in flight, and the range it writes (commits never overlap it). */
+  #fill: Promise<void> | undefined
+  #fillRange = { from: 0, to: 0 }
+  #durable: PackPoint
+  readonly #unsynced = new Set<PackFile>()
+  #unsyncedBytes = 0
+  #failure: unknown
+
+  /** Continues the packs at `end` (from recovery): anything after it is cut off first. */
+  constructor(dir: PackDirectory, end: PackPoint, init: PackWriterInit = {}) {
+    this.#dir = dir
+    this.#packBytesMax = init.packBytesMax ?? PACK_BYTES_MAX
+    this.#preallocateBytes = init.preallocateBytes ?? PACK_PREALLOCATE_BYTES
+    this.#syncCommitBytesMax = init.syncCommitBytesMax ?? SYNC_COMMIT_BYTES_MAX
+    assert(this.#packBytesMax <= PACK_BYTES_MAX && this.#preallocateBytes < this.#packBytesMax)
+    for (const number of dir.list()) if (number > end.pack) dir.remove(number)
+    this.#file = dir.list().includes(end.pack) ? dir.open(end.pack) : dir.create(end.pack)
+    if (this.#file.size() !== end.offset) this.#file.truncate(end.offset)
+    this.#end = end.offset
+    this.#zeroed = end.offset
+    this.#durable = { ...end }
+  }
+
+  /** The end of the packs as of the last flush: every frame before it is durable. */
+  get durable(): PackPoint {
+    return { ...this.#durable }
+  }
+
+  get end(): PackPoint {
+    return { pack: this.#file.number, offset: this.#end }
+  }
+
+  /** Whether a commit with nothing to make durable should flush anyway (too much unsynced). */
+  get mustSync(): boolean {
+    return this.#unsyncedBytes >= UNSYNCED_BYTES_MAX
+  }
+
+  /**
+   * Writes the frames in order and returns their positions; when `durable`, they (and every
+   * frame before them) are on stable storage when this resolves. `blocking` asks for the lowest
+   * latency (one caller waits, nothing else is queued): a small commit is then written and flushed
+   * synchronously. On failure nothing after the last durable point remains, and the error is
+   * rethrown.
+   */
+  async commit(frames: readonly Frame[], durable: boolean, blocking = false): Promise<PackPosition[]> {
+    if (this.#failure !== undefined) throw this.#failure
+    assert(frames.length > 0)
+    try {
+      const start = this.#end
+      const total = frames.reduce((sum, frame) => sum + frameBytes(frame), 0)
+      const rolls = start + total + FRAME_HEADER_BYTES > this.#packBytesMax
+      const overlaps = start + total > this.#fillRange.from && start < this.#fillRange.to
+      if (this.#fill !== undefined && (rolls || overlaps)) await this.#fill
+      const { segments, positions, bytes } = this.#layout(frames)
+      const small = bytes <= this.#syncCommitBytesMax && segments.length === 1
+      if (blocking && small) this.#writeSmall(segments, durable)
+      else await this.#writeLarge(segments, durable)
+      if (durable) this.#synced()
+      else this.#unsyncedBytes += bytes
+      if (bytes <= SYNC_COMMIT_BYTES_MAX) this.#preallocate() // bulk writes gain nothing from it
+      return positions
+    } catch (err) {
+      await this.#rewind()
+      throw err
+    }
+  }
+
+  /** Makes every frame written so far durable (close, and recovery of unsynced chunks). */
+  async sync(): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure
+    await Promise.all([...this.#unsynced].map(async (file) => file.datasync()))
+    this.#synced()
+  }
+
+  async close(): Promise<void> {
+    await this.#fill
+    for (const file of this.#unsynced) if (file !== this.#file) file.close()
+    this.#file.close()
+  }
+
+  /** Places the frames, rolling to new packs as needed (creating them: a rare, synchronous step). */
+  #layout(frames: readonly Frame[]): { segments: Segment[]; positions: PackPosition[]; bytes: number } {
+    const segments: Segment[] = []
+    const positions: PackPosition[] = []
+    let segment: Segment = { file: this.#file, offset: this.#end, buffers: [], bytes: 0 }
+    let bytes = 0
+    const add = (frame: Frame, commitEnd: boolean): PackPosition => {
+      const size = frameBytes(frame)
+      segment.buffers.push(encodeFrameHeader(frame, commitEnd), ...frame.parts)
+      const position = { pack: segment.file.number, offset: this.#end, bytes: size }
+      segment.bytes += size
+      this.#end += size
+      bytes += size
+      return position
+    }
+    frames.forEach((frame, index) => {
+      if (this.#end > 0 && this.#end + frameBytes(frame) + FRAME_HEADER_BYTES > this.#packBytesMax) {
+        add(SEAL, false)
+        segments.push(segment)
+        this.#roll()
+        segment = { file: this.#file, offset: 0, buffers: [], bytes: 0 }
+      }
+      positions.push(add(frame, index === frames.length - 1))
+    })
+    segments.push(segment)
+    return { segments, positions, bytes }
+  }
+
+  #roll(): void {
+    this.#unsynced.add(this.#file)
+    this.#file = this.#dir.create(this.#file.number + 1)
+    this.#end = 0
+    this.#zeroed = 0
+  }
+
+  /**
+   * A lone commit that fits SYNC_COMMIT_BYTES_MAX, written synchronously: this blocks the event
+   * loop for one write+flush (~55-90 µs measured here on a quiet disk; ~210 µs through
+   * fs/promises, ~+15-30 µs through the callback API), the lowest latency for an awaited append.
+   * Busier commits go through the threadpool, so that the main thread can verify and sign more
+   * records while the disk flushes. With nothing else unsynced, one O_DSYNC pwritev is the write
+   * and the flush in one syscall.
+   */
+  #writeSmall(segments: Segment[], durable: boolean): void {
+    const [segment] = segments
+    assert(segment !== undefined)
+    if (durable && this.#unsynced.size === 0) {
+      segment.file.writeDurableSync(segment.buffers, segment.offset)
+      return
+    }
+    segment.file.writeSync(segment.buffers, segment.offset)
+    this.#unsynced.add(segment.file)
+    if (durable) for (const file of this.#unsynced) file.datasyncSync()
+  }
+
+  async #writeLarge(segments: Segment[], durable: boolean): Promise<void> {
+    const [only] = segments
+    if (durable && segments.length === 1 && only !== undefined && this.#unsynced.size === 0) {
+      await only.file.writeDurable(only.buffers, only.offset)
+      return
+    }
+    for (const segment of segments) {
+      await segment.file.write(segment.buffers, segment.offset)
+      this.#unsynced.add(segment.file)
+    }
+    if (durable) await Promise.all([...this.#unsynced].map(async (file) => file.datasync()))
+  }
+
+  /** Everything written is durable: sealed packs can be closed. */
+  #synced(): void {
+    for (const file of this.#unsynced) if (file !== this.#file) file.close()
+    this.#unsynced.clear()
+    this.#unsyncedBytes = 0
+    this.#durable = this.end
+  }
+
+  /**
+   * Starts zero-filling up to PACK_PREALLOCATE_BYTES past the end when less than half of that is
+   * left, after small commits only: a bulk write pays its size metadata once for megabytes, and
+   * zeros written ahead of it would only double its disk writes. When a large commit ran past the
+   * zeroed space, the fill starts a little further on, so the next small commits need not wait
+   * for it (they grow the file meanwhile).
+   */
+  #preallocate(): void {
+    const target = Math.min(this.#end + this.#preallocateBytes, this.#packBytesMax)
+    if (this.#fill !== undefined || target - this.#zeroed <= this.#preallocateBytes / 2) return
+    const file = this.#file
+    const from = this.#zeroed >= this.#end ? this.#zeroed : this.#end + SYNC_COMMIT_BYTES_MAX
+    if (from >= target) return
+    this.#fillRange = { from, to: target }
+    const fill = async (): Promise<void> => {
+      await file.preallocate(from, target)
+      if (this.#file === file) this.#zeroed = target
+    }
+    // A failed fill is harmless (the space after the end is read as the end either way); commits
+    // then simply grow the file, and a real disk failure shows up on the next commit.
+    this.#fill = fill()
+      .catch(() => undefined)
+      .finally(() => (this.#fill = undefined))
+  }
+
+  /** Cuts the packs back to the last durable point; on failure, refuses every later commit. */
+  async #rewind(): Promise<void> {
+    try {
+      await this.#fill
+      const point = this.#durable
+      for (const file of this.#unsynced) if (file !== this.#file) file.close()
+      this.#unsynced.clear()
+      this.#unsyncedBytes = 0
+      if (this.#file.number !== point.pack) {
+        this.#file.close()
+        for (const number of this.#dir.list()) if (number > point.pack) this.#dir.remove(number)
+        this.#file = this.#dir.open(point.pack)
+      }
+      this.#file.truncate(point.offset)
+      this.#end = point.offset
+      this.#zeroed = point.offset
+    } catch (err) {
+      this.#failure = err
+    }
+  }
+}
