@@ -143,7 +143,9 @@ export class DaemonProcess {
     await waitFor(`daemon ${this.dataDir} to answer`, async () => {
       if (!this.running)
         throw new Error(`daemon exited with ${child.exitCode ?? child.signalCode}: ${await this.logTail()}`)
-      return await this.call('status')
+      const status = await this.call<{ mount: string | null }>('status')
+      // Ready means mounted too: a program run before that would write to the bare directory.
+      return this.mountPoint === undefined || status.mount !== null ? status : undefined
     })
   }
 

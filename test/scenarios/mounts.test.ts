@@ -10,6 +10,8 @@ import { waitFor } from '../helpers/wait.js'
  */
 const ROUNDS = Number(process.env['IVYFS_LOCK_ROUNDS'] ?? 200)
 const LOOPS = Number(process.env['IVYFS_LOCK_LOOPS'] ?? 15)
+/** Three daemons to start, then up to a second per racing round on a loaded host. */
+const RACE_TIMEOUT_MS = 60_000 + ROUNDS * 1_000
 
 const mountOf = (daemon: DaemonProcess): string => {
   if (daemon.mountPoint === undefined) throw new Error('not mounted')
@@ -25,27 +27,31 @@ describe.skipIf(fuseMissing())('mounted daemons on 127.0.0.1', () => {
     cluster = undefined
   })
 
-  test(`${ROUNDS} rounds of three mounts racing mkdir of one name: exactly one wins each`, async () => {
-    // Goal: mkdir is exclusive across machines; losers see EEXIST, never a second success.
-    cluster = await Cluster.start({ size: 3, mount: true })
-    const mounts = cluster.daemons.map(mountOf)
-    // Every daemon must know every member before it can count a majority of them.
-    await cluster.converged()
-    for (let round = 0; round < ROUNDS; round++) {
-      const results = await Promise.all(mounts.map((dir) => sh(`mkdir race-${round}`, dir)))
-      const winners = results.filter((r) => r.code === 0).length
-      const exists = results.filter((r) => /File exists/.test(r.stderr)).length
-      expect({ round, winners, exists, errors: results.map((r) => r.stderr.trim()) }).toMatchObject({
-        round,
-        winners: 1,
-        exists: 2
-      })
-    }
-    const hash = await cluster.converged()
-    expect(hash.treeHash).toMatch(/^[0-9a-f]{64}$/)
-    const listing = await sh('ls | wc -l', mounts[0] as string)
-    expect(listing.stdout.trim()).toBe(String(ROUNDS))
-  })
+  test(
+    `${ROUNDS} rounds of three mounts racing mkdir of one name: exactly one wins each`,
+    async () => {
+      // Goal: mkdir is exclusive across machines; losers see EEXIST, never a second success.
+      cluster = await Cluster.start({ size: 3, mount: true })
+      const mounts = cluster.daemons.map(mountOf)
+      // Every daemon must know every member before it can count a majority of them.
+      await cluster.converged()
+      for (let round = 0; round < ROUNDS; round++) {
+        const results = await Promise.all(mounts.map((dir) => sh(`mkdir race-${round}`, dir)))
+        const winners = results.filter((r) => r.code === 0).length
+        const exists = results.filter((r) => /File exists/.test(r.stderr)).length
+        expect({ round, winners, exists, errors: results.map((r) => r.stderr.trim()) }).toMatchObject({
+          round,
+          winners: 1,
+          exists: 2
+        })
+      }
+      const hash = await cluster.converged()
+      expect(hash.treeHash).toMatch(/^[0-9a-f]{64}$/)
+      const listing = await sh('ls | wc -l', mounts[0] as string)
+      expect(listing.stdout.trim()).toBe(String(ROUNDS))
+    },
+    RACE_TIMEOUT_MS
+  )
 
   test('a counter incremented under mkdir and dotlockfile locks from three mounts ends exact', async () => {
     // Goal: programs that lock with exclusive creation work across machines (no lost update).

@@ -80,15 +80,23 @@ export class Daemon {
     }
   }
 
+  /**
+   * Network, then the mount, then the control socket, last: a daemon that answers on its socket
+   * is ready, its mount included. Serving the socket before mounting let clients (`status`,
+   * scripts, the test clusters) see a ready daemon while the mount point was still the bare
+   * directory below it: a program's `mkdir` there succeeded on the local disk, outside ivyfs and
+   * its exclusive-create protocol (a second lock holder), and then made the mount fail
+   * ("mountpoint is not empty").
+   */
   private async open(mount: string | undefined): Promise<void> {
     try {
       await this.network.start()
+      if (mount !== undefined) await this.mount(mount)
       this.control = await ControlServer.listen({
         path: this.paths.socket,
         handlers: controlHandlers(this),
         logger: this.logger.child('control')
       })
-      if (mount !== undefined) await this.mount(mount)
     } catch (err) {
       await this.stop()
       throw err
