@@ -59,6 +59,7 @@ describe('three daemons as separate processes on 127.0.0.1', () => {
     const home = { port: c.port, bootstrap: c.bootstrap }
     await c.stop()
     const offline = new DaemonProcess(c.dataDir, await freePort(), [])
+    cluster.daemons.push(offline) // stopped by cluster.stop() even if an assertion fails first
     await offline.start()
     await Promise.all([
       a.call('fs.write', { path: '/shared.txt', dataBase64: b64('AAAA edit') }),

@@ -99,6 +99,7 @@ describe.skipIf(fuseMissing())('mounted daemons on 127.0.0.1', () => {
     const [da, db] = [cluster.at(0), cluster.at(1)]
     await db.stop()
     const alone = new DaemonProcess(db.dataDir, await freePort(), [], db.mountPoint)
+    cluster.daemons.push(alone) // stopped by cluster.stop() even if an assertion fails first
     await alone.start()
     expect((await sh('printf AAAA > same.txt', a)).code).toBe(0)
     expect((await sh('printf BBBB > same.txt', b)).code).toBe(0)
@@ -124,6 +125,7 @@ describe.skipIf(fuseMissing())('mounted daemons on 127.0.0.1', () => {
     const c = cluster.at(2)
     await c.stop()
     const alone = new DaemonProcess(c.dataDir, await freePort(), [], c.mountPoint)
+    cluster.daemons.push(alone) // stopped by cluster.stop() even if an assertion fails first
     await alone.start()
     const cut = await sh('mkdir lock-x', mountOf(alone), 30_000)
     expect(cut.code).not.toBe(0)

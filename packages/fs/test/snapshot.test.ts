@@ -77,5 +77,5 @@ describe('snapshots and restart', () => {
     )
     await reopened.write('/f1', 0, new Uint8Array([1]))
     await reopened.close()
-  })
+  }, 240_000)
 })
