@@ -33,9 +33,32 @@ export async function run({ root }) {
       const p99 = percentile(exclusive, 99)
       const note = `plain create p50 ${percentile(plain, 50).toFixed(1)} ms, p99 ${percentile(plain, 99).toFixed(1)} ms`
       rows.push(
-        row({ what: `${size} daemon${size > 1 ? 's' : ''}: exclusive mkdir p50, uncontended`, value: p50, unit: 'ms', baseline: 'plain create p50', baselineValue: percentile(plain, 50), lowerIsBetter: true, ...(size === 3 ? { target: atMost(10, 'ms') } : {}) }),
-        row({ what: `${size} daemon${size > 1 ? 's' : ''}: exclusive mkdir p99, uncontended`, value: p99, unit: 'ms', baseline: 'plain create p99', baselineValue: percentile(plain, 99), lowerIsBetter: true, ...(size === 3 ? { target: atMost(50, 'ms') } : {}), note }),
-        row({ what: `${size} daemon${size > 1 ? 's' : ''}: exclusive mkdir throughput, one caller`, value: 1000 / (exclusive.reduce((s, x) => s + x, 0) / OPS), unit: 'ops/s', baseline: 'plain create', baselineValue: 1000 / (plain.reduce((s, x) => s + x, 0) / OPS) })
+        row({
+          what: `${size} daemon${size > 1 ? 's' : ''}: exclusive mkdir p50, uncontended`,
+          value: p50,
+          unit: 'ms',
+          baseline: 'plain create p50',
+          baselineValue: percentile(plain, 50),
+          lowerIsBetter: true,
+          ...(size === 3 ? { target: atMost(10, 'ms') } : {})
+        }),
+        row({
+          what: `${size} daemon${size > 1 ? 's' : ''}: exclusive mkdir p99, uncontended`,
+          value: p99,
+          unit: 'ms',
+          baseline: 'plain create p99',
+          baselineValue: percentile(plain, 99),
+          lowerIsBetter: true,
+          ...(size === 3 ? { target: atMost(50, 'ms') } : {}),
+          note
+        }),
+        row({
+          what: `${size} daemon${size > 1 ? 's' : ''}: exclusive mkdir throughput, one caller`,
+          value: 1000 / (exclusive.reduce((s, x) => s + x, 0) / OPS),
+          unit: 'ops/s',
+          baseline: 'plain create',
+          baselineValue: 1000 / (plain.reduce((s, x) => s + x, 0) / OPS)
+        })
       )
       if (size > 1) {
         // Contended: every daemon races for the same name each round; exactly one may win.
@@ -43,14 +66,25 @@ export async function run({ root }) {
         let doubleWins = 0
         for (let r = 0; r < ROUNDS; r++) {
           const start = performance.now()
-          const results = await Promise.allSettled(cluster.daemons.map((d) => d.call('fs.mkdir', { path: `/c${r}` })))
+          const results = await Promise.allSettled(
+            cluster.daemons.map((d) => d.call('fs.mkdir', { path: `/c${r}` }))
+          )
           rounds.push(performance.now() - start)
           if (results.filter((x) => x.status === 'fulfilled').length !== 1) doubleWins++
         }
         rounds.sort((x, y) => x - y)
         rows.push(
-          row({ what: `${size} daemons: contended round (all race one name) p50`, value: percentile(rounds, 50), unit: 'ms', note: `p99 ${percentile(rounds, 99).toFixed(1)} ms; rounds without exactly one winner: ${doubleWins}` }),
-          row({ what: `${size} daemons: contended throughput`, value: 1000 / (rounds.reduce((s, x) => s + x, 0) / ROUNDS), unit: 'locks/s' })
+          row({
+            what: `${size} daemons: contended round (all race one name) p50`,
+            value: percentile(rounds, 50),
+            unit: 'ms',
+            note: `p99 ${percentile(rounds, 99).toFixed(1)} ms; rounds without exactly one winner: ${doubleWins}`
+          }),
+          row({
+            what: `${size} daemons: contended throughput`,
+            value: 1000 / (rounds.reduce((s, x) => s + x, 0) / ROUNDS),
+            unit: 'locks/s'
+          })
         )
         if (doubleWins > 0) throw new Error(`${doubleWins} contended rounds did not have exactly one winner`)
       }

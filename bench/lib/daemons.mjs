@@ -33,7 +33,18 @@ export async function startDaemons(root, size, { lockMode = 'strict' } = {}) {
       const dir = join(work, `d${i}`)
       await mkdir(dir)
       const address = `/ip4/127.0.0.1/tcp/${await freePort()}`
-      if (i === 0) await run(process.execPath, [main, 'init', '--data', dir, '--no-mdns', '--lock-mode', lockMode, '--listen', address])
+      if (i === 0)
+        await run(process.execPath, [
+          main,
+          'init',
+          '--data',
+          dir,
+          '--no-mdns',
+          '--lock-mode',
+          lockMode,
+          '--listen',
+          address
+        ])
       else {
         const { ticket } = await callDaemon(daemons[0].socket, 'invite')
         await run(process.execPath, [main, 'join', ticket, '--data', dir, '--no-mdns', '--listen', address])
@@ -46,7 +57,13 @@ export async function startDaemons(root, size, { lockMode = 'strict' } = {}) {
       child.stdout.pipe(logFile)
       child.stderr.pipe(logFile)
       const socket = join(dir, 'control.sock')
-      const daemon = { dir, address, socket, child, call: (method, params = {}) => callDaemon(socket, method, params) }
+      const daemon = {
+        dir,
+        address,
+        socket,
+        child,
+        call: (method, params = {}) => callDaemon(socket, method, params)
+      }
       daemons.push(daemon)
       await waitFor(`daemon ${i}`, () => daemon.call('status'))
     }

@@ -34,7 +34,17 @@ export function toFuseCode(err: unknown, logger: Logger, context: string): numbe
   return EIO
 }
 
+/**
+ * Storage failures the kernel must hear as they are (a full disk is ENOSPC, not EIO), when they
+ * surface from the log's own I/O as Node system errors, possibly wrapped as a `cause`.
+ */
+const STORAGE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS'])
+
 function errnoNameOf(err: unknown): string | undefined {
   if (err instanceof FsError || err instanceof ErrnoError) return err.errno
+  for (let at: unknown = err, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth++) {
+    const code = (at as NodeJS.ErrnoException).code
+    if (typeof code === 'string' && STORAGE_ERRNOS.has(code)) return code
+  }
   return undefined
 }

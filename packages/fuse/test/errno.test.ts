@@ -50,3 +50,23 @@ describe('errno mapping', () => {
     }
   })
 })
+
+describe('storage failures from the log', () => {
+  test('a full disk reaches the kernel as ENOSPC, also when wrapped', () => {
+    // Goal: `dd` on a full disk says "No space left on device", not "Input/output error".
+    const logged: unknown[] = []
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (...args: unknown[]) => logged.push(args)
+    }
+    const full = Object.assign(new Error('write failed'), { code: 'ENOSPC' })
+    expect(toFuseCode(full, logger, 'write')).toBe(errnoCode('ENOSPC'))
+    expect(toFuseCode(new Error('commit failed', { cause: full }), logger, 'write')).toBe(errnoCode('ENOSPC'))
+    expect(toFuseCode(Object.assign(new Error('x'), { code: 'ECONNRESET' }), logger, 'write')).toBe(
+      errnoCode('EIO')
+    )
+    expect(logged).toHaveLength(1)
+  })
+})
