@@ -46,10 +46,18 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
       ) {
         throw new BadParamsError('invite', 'addresses must be a list of multiaddrs')
       }
-      const ticket = await daemon.network.createTicket({
-        ...(ttlMs === undefined ? {} : { ttlMs }),
-        ...(addresses === undefined ? {} : { addresses: addresses as string[] })
-      })
+      const ticket = await daemon.network
+        .createTicket({
+          ...(ttlMs === undefined ? {} : { ttlMs }),
+          ...(addresses === undefined ? {} : { addresses: addresses as string[] })
+        })
+        .catch((err: unknown) => {
+          // A malformed address is the caller's mistake, not the daemon's.
+          if (err instanceof Error && err.name === 'InvalidMultiaddrError') {
+            throw new BadParamsError('invite', `not a multiaddr: ${err.message}`)
+          }
+          throw err
+        })
       const decoded = decodeTicket(ticket)
       return { ticket, expiresMs: decoded.expiresMs, addresses: decoded.addresses }
     },
