@@ -173,17 +173,54 @@ class NodePackFile implements PackFile {
   }
 }
 
+/**
+ * Writes every byte of `buffers` at `position`. A write may be short (a nearly full disk writes
+ * what fits and says how much): the rest is written again, and the next attempt reports the
+ * real failure (ENOSPC) as an error. A write of nothing at all is a failure too.
+ */
 function writeAllSync(fd: number, buffers: readonly Uint8Array[], position: number): void {
-  const expected = totalBytes(buffers)
-  const written = writevSync(fd, buffers, position)
-  assert.equal(written, expected, 'libuv writes every buffer (looping over IOV_MAX) or fails')
+  let rest = buffers
+  let at = position
+  while (rest.length > 0) {
+    const written = writevSync(fd, rest, at)
+    if (written === 0) throw noProgress()
+    at += written
+    rest = skipBytes(rest, written)
+  }
 }
 
 async function writeAll(fd: number, buffers: readonly Uint8Array[], position: number): Promise<void> {
-  const written = await new Promise<number>((resolve, reject) =>
-    writev(fd, buffers, position, (err, bytes) => (err === null ? resolve(bytes) : reject(err)))
-  )
-  assert.equal(written, totalBytes(buffers), 'libuv writes every buffer (looping over IOV_MAX) or fails')
+  let rest = buffers
+  let at = position
+  while (rest.length > 0) {
+    const offset = at
+    const written = await new Promise<number>((resolve, reject) =>
+      writev(fd, rest, offset, (err, bytes) => (err === null ? resolve(bytes) : reject(err)))
+    )
+    if (written === 0) throw noProgress()
+    at += written
+    rest = skipBytes(rest, written)
+  }
+}
+
+/** The buffers that remain after the first `count` bytes were written. */
+function skipBytes(buffers: readonly Uint8Array[], count: number): Uint8Array[] {
+  const rest: Uint8Array[] = []
+  let skip = count
+  for (const buffer of buffers) {
+    if (skip >= buffer.byteLength) {
+      skip -= buffer.byteLength
+      continue
+    }
+    rest.push(skip === 0 ? buffer : buffer.subarray(skip))
+    skip = 0
+  }
+  assert(skip === 0, 'a write never reports more bytes than it was given')
+  return rest
+}
+
+function noProgress(): NodeJS.ErrnoException {
+  return Object.assign(new Error('the disk accepted no bytes (no space left on device)'), { code: 'ENOSPC' })
 }
 
 function totalBytes(buffers: readonly Uint8Array[]): number {

@@ -62,7 +62,9 @@ export class FrameReader {
     stream.addEventListener('close', this.onClose)
     if (stream.status === 'reset' || stream.status === 'aborted')
       this.failure = new StreamEndedError(stream.status)
-    if (stream.readStatus === 'closed' || stream.remoteWriteStatus === 'closed') this.ended = true
+    // Already finished by the remote: libp2p still hands the bytes it buffered to the new
+    // 'message' listener (in a microtask), so the end is noted only after those have come.
+    if (stream.readStatus === 'closed' || stream.remoteWriteStatus === 'closed') setImmediate(this.onEnd)
   }
 
   /** The next frame's payload, or null once the remote has cleanly finished writing. */
