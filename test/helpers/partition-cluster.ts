@@ -31,14 +31,22 @@ export class PartitionCluster {
 
   private constructor(readonly root: string) {}
 
-  static async start(root: string, size: number, lockMode: 'strict' | 'available'): Promise<PartitionCluster> {
+  static async start(
+    root: string,
+    size: number,
+    lockMode: 'strict' | 'available'
+  ): Promise<PartitionCluster> {
     const cluster = new PartitionCluster(root)
     try {
       for (let i = 0; i < size; i++) {
         const dataDir = join(root, `d${i}`)
         await mkdir(dataDir, { recursive: true })
         const port = await freePort()
-        const daemon = new DaemonProcess(dataDir, port, cluster.daemons.map((d) => d.address))
+        const daemon = new DaemonProcess(
+          dataDir,
+          port,
+          cluster.daemons.map((d) => d.address)
+        )
         if (i === 0) await daemon.init(lockMode)
         else {
           await daemon.join((await cluster.at(0).call<{ ticket: string }>('invite')).ticket)
@@ -94,7 +102,11 @@ export class PartitionCluster {
     await Promise.all(
       cut.map(async (i) => {
         const others = this.homes.map((_, j) => j).filter((j) => j !== i)
-        const daemon = new DaemonProcess((this.homes[i] as Home).dataDir, (this.homes[i] as Home).port, others.map((j) => this.homeAddress(j)))
+        const daemon = new DaemonProcess(
+          (this.homes[i] as Home).dataDir,
+          (this.homes[i] as Home).port,
+          others.map((j) => this.homeAddress(j))
+        )
         this.daemons[i] = daemon
         await daemon.start()
         this.isolated.delete(i)
@@ -110,7 +122,10 @@ export class PartitionCluster {
         const hashes = await Promise.all(this.daemons.map((d) => d.call<TreeHash>('fs.treeHash')))
         const first = hashes[0] as TreeHash
         const same = hashes.every(
-          (h) => h.treeHash === first.treeHash && h.conflictIndexHash === first.conflictIndexHash && vvText(h.vv) === vvText(first.vv)
+          (h) =>
+            h.treeHash === first.treeHash &&
+            h.conflictIndexHash === first.conflictIndexHash &&
+            vvText(h.vv) === vvText(first.vv)
         )
         return same ? first : undefined
       },
@@ -119,7 +134,9 @@ export class PartitionCluster {
   }
 
   async logs(lines = 60): Promise<string> {
-    const parts = await Promise.all(this.daemons.map(async (d, i) => `--- daemon ${i} (${d.dataDir})\n${await d.logTail(lines)}`))
+    const parts = await Promise.all(
+      this.daemons.map(async (d, i) => `--- daemon ${i} (${d.dataDir})\n${await d.logTail(lines)}`)
+    )
     return parts.join('\n')
   }
 
