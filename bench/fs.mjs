@@ -52,9 +52,13 @@ export async function run() {
 
   // 1. Apply rate, in two children (catch-up order, merged order).
   log(`apply: ${S.records.toLocaleString('en-US')} records, catch-up order …`)
-  const arrival = await nodeChild(SELF, ['--child', 'apply', String(S.records), 'arrival'], { execArgv: ['--expose-gc'] })
+  const arrival = await nodeChild(SELF, ['--child', 'apply', String(S.records), 'arrival'], {
+    execArgv: ['--expose-gc']
+  })
   log(`apply: merged order …`)
-  const sorted = await nodeChild(SELF, ['--child', 'apply', String(S.records), 'sorted'], { execArgv: ['--expose-gc'] })
+  const sorted = await nodeChild(SELF, ['--child', 'apply', String(S.records), 'sorted'], {
+    execArgv: ['--expose-gc']
+  })
   const applyNote = (r) =>
     `${r.replayedPerRecord.toFixed(1)} replays/record; CPU-time rate ${fmtK(r.ivyCpuRate)}/s (baseline ${fmtK(r.plainCpuRate)}/s); ` +
     `${r.liveFiles.toLocaleString('en-US')} files, ${r.conflicts} conflicts; child RSS ${mb(r.rssMB)} (heap ${mb(r.heapMB)} after GC)`
@@ -82,7 +86,9 @@ export async function run() {
   // 2. The signed store (cached).
   const cacheDir = join(here, '.cache', `fs-${S.records}-v${CACHE_VERSION}`)
   const meta = await ensureStore(cacheDir, S)
-  log(`store: ${meta.records.toLocaleString('en-US')} records, ${meta.liveFiles.toLocaleString('en-US')} files, built in ${meta.buildSeconds.toFixed(0)} s`)
+  log(
+    `store: ${meta.records.toLocaleString('en-US')} records, ${meta.liveFiles.toLocaleString('en-US')} files, built in ${meta.buildSeconds.toFixed(0)} s`
+  )
 
   // 3. Open: snapshot (cold, then warm) interleaved with the full-history rescan.
   const work = join(tmpdir(), `ivy-bench-fs-${process.pid}`)
@@ -94,7 +100,9 @@ export async function run() {
     for (let i = 0; i < S.opens; i++) {
       const cold = i === 0 && (await dropCaches())
       const result = await nodeChild(SELF, ['--child', 'open', work, i === S.opens - 1 ? 'explore' : 'plain'])
-      log(`open ${i + 1}${cold ? ' (cold cache)' : ''}: ${result.openMs.toFixed(0)} ms, RSS ${mb(result.rssMB)}, ${result.afterSnapshot} records after the snapshot`)
+      log(
+        `open ${i + 1}${cold ? ' (cold cache)' : ''}: ${result.openMs.toFixed(0)} ms, RSS ${mb(result.rssMB)}, ${result.afterSnapshot} records after the snapshot`
+      )
       opens.push({ ...result, cold })
       if (i === 0) {
         log('rescan of the whole history (baseline) …')
@@ -111,7 +119,9 @@ export async function run() {
 
     // 4. A real daemon process on the same data directory.
     const daemon = await daemonOpen(work)
-    log(`daemon: ready in ${daemon.readyMs.toFixed(0)} ms, RSS ${mb(daemon.rssMB)} (peak ${mb(daemon.peakMB)})`)
+    log(
+      `daemon: ready in ${daemon.readyMs.toFixed(0)} ms, RSS ${mb(daemon.rssMB)} (peak ${mb(daemon.peakMB)})`
+    )
 
     rows.push(
       row({
@@ -149,7 +159,9 @@ export async function run() {
     // 5. Late record (modifies the copy: last).
     log('late record …')
     const late = await nodeChild(SELF, ['--child', 'late', work, String(S.lateRounds)])
-    log(`late record: ${late.lateMs.map((x) => x.toFixed(1)).join(', ')} ms (replayed ${late.replayed.join(', ')}); in-order 1,000: ${late.inOrderMs.map((x) => x.toFixed(1)).join(', ')} ms`)
+    log(
+      `late record: ${late.lateMs.map((x) => x.toFixed(1)).join(', ')} ms (replayed ${late.replayed.join(', ')}); in-order 1,000: ${late.inOrderMs.map((x) => x.toFixed(1)).join(', ')} ms`
+    )
     rows.push(
       row({
         what: 'late record sorting before a tentative suffix of 1,000 records',
@@ -205,20 +217,29 @@ async function daemonOpen(dataDir) {
   const main = join(ROOT, 'packages/daemon/dist/main.js')
   const socket = join(dataDir, 'control.sock')
   const started = performance.now()
-  const child = spawn(process.execPath, [main, 'run', '--data', dataDir, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
+  const child = spawn(
+    process.execPath,
+    [main, 'run', '--data', dataDir, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit']
+    }
+  )
   try {
-    await waitFor('the daemon to answer', async () => {
-      if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`)
-      return await callDaemon(socket, 'status', {})
-    }, { timeoutMs: 300_000, intervalMs: 10 })
+    await waitFor(
+      'the daemon to answer',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`)
+        return await callDaemon(socket, 'status', {})
+      },
+      { timeoutMs: 300_000, intervalMs: 10 }
+    )
     const readyMs = performance.now() - started
     const afterOpen = memoryOf(child.pid)
     // Touch the tree the way a user would: list every home and its directories.
     for (const home of await callDaemon(socket, 'fs.readdir', { path: '/' })) {
       if (!home.startsWith('u')) continue
-      for (const dir of await callDaemon(socket, 'fs.readdir', { path: `/${home}` })) await callDaemon(socket, 'fs.readdir', { path: `/${home}/${dir}` })
+      for (const dir of await callDaemon(socket, 'fs.readdir', { path: `/${home}` }))
+        await callDaemon(socket, 'fs.readdir', { path: `/${home}/${dir}` })
     }
     const after = memoryOf(child.pid)
     return { readyMs, rssMB: afterOpen.rssMB, peakMB: after.peakMB }
@@ -259,8 +280,19 @@ function fakePool() {
 async function applyChild(fsmod, logmod, total, order) {
   const keys = [0, 1, 2, 3].map(() => logmod.KeyPair.generate().publicKey)
   const hexes = keys.map((k) => logmod.toHex(k))
-  const genesis = fsmod.genesisOps(keys[0], { lockMode: 'available', uid: 0, gid: 0, timeMs: 1_700_000_000_000 })
-  const workload = new Workload({ authors: keys, genesis, blobPool: fakePool(), bigFile: fakePool().slice(0, 4), seed: SEED })
+  const genesis = fsmod.genesisOps(keys[0], {
+    lockMode: 'available',
+    uid: 0,
+    gid: 0,
+    timeMs: 1_700_000_000_000
+  })
+  const workload = new Workload({
+    authors: keys,
+    genesis,
+    blobPool: fakePool(),
+    bigFile: fakePool().slice(0, 4),
+    seed: SEED
+  })
   const view = new fsmod.View()
   const plain = new PlainTree()
   let replayed = 0
@@ -282,7 +314,8 @@ async function applyChild(fsmod, logmod, total, order) {
   let batch = []
   let flip = false
   const flush = () => {
-    if (order === 'sorted') batch.sort((x, y) => x.lamport - y.lamport || (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0))
+    if (order === 'sorted')
+      batch.sort((x, y) => x.lamport - y.lamport || (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0))
     const records = batch.map((x) => x.record)
     const timeIt = (which) => {
       const c0 = process.cpuUsage()
@@ -308,7 +341,8 @@ async function applyChild(fsmod, logmod, total, order) {
     if (batch.length === S.applyBatch) flush()
   }
   flush()
-  if (view.orderViolations !== 0 || view.pendingCount !== 0) throw new Error('the view misapplied the workload')
+  if (view.orderViolations !== 0 || view.pendingCount !== 0)
+    throw new Error('the view misapplied the workload')
   globalThis.gc?.()
   const memory = process.memoryUsage()
   return {
@@ -333,7 +367,13 @@ async function buildChild(fsmod, logmod, dir, total, bigBytes) {
   const genesis = fsmod.genesisOps(publicKeys[0], { lockMode: 'available', uid: 0, gid: 0 })
   const fsId = genesis.fsId
   const store = await logmod.LogStore.open({ path: join(dir, 'store'), fsId, keys: keys[0] })
-  const fs = await fsmod.Filesystem.openOn(store, { ownsLog: true, acks: false, uid: 0, gid: 0, snapshotEveryRecords: 1e12 })
+  const fs = await fsmod.Filesystem.openOn(store, {
+    ownsLog: true,
+    acks: false,
+    uid: 0,
+    gid: 0,
+    snapshotEveryRecords: 1e12
+  })
   // Blobs: the pool the workload's blob writes reference, and the big file.
   const blobPool = []
   for (let i = 0; i < BLOB_POOL_COUNT; i++) {
@@ -383,7 +423,9 @@ async function buildChild(fsmod, logmod, dir, total, bigBytes) {
     done += batch.length
     if (performance.now() - lastReport > 30_000) {
       lastReport = performance.now()
-      log(`build: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} records, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+      log(
+        `build: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} records, ${((performance.now() - started) / 1000).toFixed(0)} s`
+      )
     }
   }
   await worker.terminate()
@@ -403,10 +445,16 @@ async function buildChild(fsmod, logmod, dir, total, bigBytes) {
     logLevel: 'warn'
   }
   await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 })
-  await writeFile(join(dir, 'bench-authors.json'), JSON.stringify(keys.map((k) => logmod.toHex(k.seed))) + '\n', { mode: 0o600 })
+  await writeFile(
+    join(dir, 'bench-authors.json'),
+    JSON.stringify(keys.map((k) => logmod.toHex(k.seed))) + '\n',
+    { mode: 0o600 }
+  )
   const { stdout } = await new Promise((resolve, reject) =>
     import('node:child_process').then(({ execFile }) =>
-      execFile('du', ['-sb', join(dir, 'store')], (err, out) => (err ? reject(err) : resolve({ stdout: out })))
+      execFile('du', ['-sb', join(dir, 'store')], (err, out) =>
+        err ? reject(err) : resolve({ stdout: out })
+      )
     )
   )
   return {
@@ -499,7 +547,12 @@ async function rescanChild(fsmod, logmod, dir) {
     if (!progressed) throw new Error('rescan found no record whose dependencies are held')
   }
   const t1 = performance.now()
-  return { openMs: t1 - t0, applied, rssMB: process.memoryUsage().rss / 1e6, peakMB: memoryOf(process.pid).peakMB }
+  return {
+    openMs: t1 - t0,
+    applied,
+    rssMB: process.memoryUsage().rss / 1e6,
+    peakMB: memoryOf(process.pid).peakMB
+  }
 }
 
 /** Late record: see the header. Times view work only (from the store's announcement to the view's change event). */
@@ -533,7 +586,10 @@ async function lateChild(fsmod, logmod, dir, rounds) {
   const heldNow = () => new Map(hexes.map((hex, a) => [hex, next[a].seq - 1]))
   const build = (a, upto) => {
     const vv = []
-    const others = hexes.map((hex, b) => ({ hex, b })).filter(({ b }) => b !== a).sort((x, y) => (x.hex < y.hex ? -1 : 1))
+    const others = hexes
+      .map((hex, b) => ({ hex, b }))
+      .filter(({ b }) => b !== a)
+      .sort((x, y) => (x.hex < y.hex ? -1 : 1))
     for (const { hex, b } of others) {
       const seq = upto.get(hex) ?? -1
       if (seq > (full[a].get(hex) ?? -1)) {

@@ -15,7 +15,15 @@
 // Repetitions are interleaved (ivyfs, memory, local, rotating). `--quick`: 32 MiB, 300 files,
 // a smaller tree, 2 repetitions.
 import { spawn } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, writeSync, readFileSync } from 'node:fs'
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  writeSync,
+  readFileSync
+} from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -23,7 +31,16 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { atLeastRatio, row } from './lib/table.mjs'
-import { dropCaches, log, median, memoryOf, quick, run as runProgram, stopChild, waitFor } from './lib/proc.mjs'
+import {
+  dropCaches,
+  log,
+  median,
+  memoryOf,
+  quick,
+  run as runProgram,
+  stopChild,
+  waitFor
+} from './lib/proc.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..')
@@ -54,19 +71,41 @@ export async function run() {
     const listen = `/ip4/127.0.0.1/tcp/${port}`
     await runProgram(process.execPath, [DAEMON_MAIN, 'init', '--data', data, '--no-mdns', '--listen', listen])
     const daemon = track(
-      spawn(process.execPath, [DAEMON_MAIN, 'run', '--data', data, '--no-mdns', '--listen', listen, '--mount', ivyMount, '--log-level', 'warn'], {
-        stdio: ['ignore', 'ignore', 'pipe']
-      })
+      spawn(
+        process.execPath,
+        [
+          DAEMON_MAIN,
+          'run',
+          '--data',
+          data,
+          '--no-mdns',
+          '--listen',
+          listen,
+          '--mount',
+          ivyMount,
+          '--log-level',
+          'warn'
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe']
+        }
+      )
     )
     daemon.stderr.pipe(createWriteStream(join(work, 'daemon.log')))
     mounts.push(ivyMount)
     await waitForMount(ivyMount, daemon)
 
     // The in-memory baseline in its own process.
-    const memory = track(spawn(process.execPath, [SELF, '--child', 'memory', memMount], { stdio: ['ignore', 'ignore', 'inherit'] }))
+    const memory = track(
+      spawn(process.execPath, [SELF, '--child', 'memory', memMount], {
+        stdio: ['ignore', 'ignore', 'inherit']
+      })
+    )
     mounts.push(memMount)
     await waitForMount(memMount, memory)
-    log(`fuse: mounted ivyfs at ${ivyMount} (pid ${daemon.pid}) and the memory fs at ${memMount} (pid ${memory.pid})`)
+    log(
+      `fuse: mounted ivyfs at ${ivyMount} (pid ${daemon.pid}) and the memory fs at ${memMount} (pid ${memory.pid})`
+    )
 
     // Inputs on the local disk: random bytes for dd, a source tree for the Andrew run.
     const source = join(work, 'random.bin')
@@ -105,7 +144,9 @@ export async function run() {
         log(
           `fuse rep ${rep + 1} ${name}: write ${seqWrite[name].at(-1).toFixed(0)} MB/s, read ${seqRead[name].at(-1).toFixed(0)} MB/s, ` +
             `1 KiB files ${small[name].at(-1).toFixed(0)}/s, Andrew ${last.total.toFixed(2)} s ` +
-            `(${Object.entries(last.phases).map(([p, s]) => `${p} ${s.toFixed(2)}`).join(', ')})`
+            `(${Object.entries(last.phases)
+              .map(([p, s]) => `${p} ${s.toFixed(2)}`)
+              .join(', ')})`
         )
       }
     }
@@ -176,10 +217,12 @@ export async function run() {
     for (const mount of mounts) {
       if (await isMounted(mount)) {
         await runProgram('fusermount', ['-uz', mount], { allowFail: true })
-        if (await isMounted(mount)) await runProgram(process.execPath, [DAEMON_MAIN, 'unmount', mount], { allowFail: true })
+        if (await isMounted(mount))
+          await runProgram(process.execPath, [DAEMON_MAIN, 'unmount', mount], { allowFail: true })
       }
     }
-    if (!(await Promise.all(mounts.map(isMounted))).some(Boolean)) await rm(work, { recursive: true, force: true })
+    if (!(await Promise.all(mounts.map(isMounted))).some(Boolean))
+      await rm(work, { recursive: true, force: true })
     else log(`fuse: a mount is still there; left ${work} (free it with ../shared/tools/unstick-fuse)`)
   }
 }
@@ -190,10 +233,14 @@ async function isMounted(dir) {
 }
 
 async function waitForMount(dir, child) {
-  await waitFor(`mount at ${dir}`, async () => {
-    if (child.exitCode !== null) throw new Error(`the process serving ${dir} exited with ${child.exitCode}`)
-    return await isMounted(dir)
-  }, { timeoutMs: 120_000, intervalMs: 50 })
+  await waitFor(
+    `mount at ${dir}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the process serving ${dir} exited with ${child.exitCode}`)
+      return await isMounted(dir)
+    },
+    { timeoutMs: 120_000, intervalMs: 50 }
+  )
 }
 
 /** Runs dd; its own report gives bytes and seconds (for the write, including the fsync). */
@@ -226,7 +273,10 @@ async function makeSourceTree(root, { dirs, filesPerDir, cFiles }) {
   }
   const proj = join(root, 'proj')
   await mkdir(join(proj, 'src'), { recursive: true })
-  await writeFile(join(proj, 'src', 'common.h'), `#ifndef COMMON_H\n#define COMMON_H\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n${Array.from({ length: cFiles }, (_, i) => `long unit${i}(long n);`).join('\n')}\n#endif\n`)
+  await writeFile(
+    join(proj, 'src', 'common.h'),
+    `#ifndef COMMON_H\n#define COMMON_H\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n${Array.from({ length: cFiles }, (_, i) => `long unit${i}(long n);`).join('\n')}\n#endif\n`
+  )
   for (let i = 0; i < cFiles; i++) {
     await writeFile(
       join(proj, 'src', `unit${i}.c`),
@@ -260,7 +310,10 @@ async function andrewRun(tree, target) {
     await runProgram('sh', ['-c', script], { env: { T: target, SRC: tree }, timeoutMs: 600_000 })
     phases[phase] = (performance.now() - t0) / 1000
   }
-  await timed('mkdir', `mkdir "$T" && cd "$T" && for d in $(cd "$SRC" && find . -type d | sort); do mkdir -p "$d"; done`)
+  await timed(
+    'mkdir',
+    `mkdir "$T" && cd "$T" && for d in $(cd "$SRC" && find . -type d | sort); do mkdir -p "$d"; done`
+  )
   await timed('create/write (cp)', `cd "$T" && cp -R "$SRC"/. .`)
   await timed('stat all (find -ls)', `cd "$T" && find . -ls > /dev/null`)
   await timed('read all (cat)', `cd "$T" && find . -type f -exec cat {} + > /dev/null`)
@@ -271,7 +324,9 @@ async function andrewRun(tree, target) {
 
 function childJson(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SELF, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [SELF, '--child', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
     let out = ''
     child.stdout.on('data', (chunk) => (out += chunk))
     child.once('exit', (code) => {
@@ -318,13 +373,15 @@ function smallFiles(dir, count) {
     closeSync(fd)
   }
   const ms = performance.now() - t0
-  if (!existsSync(join(dir, `f${count - 1}`)) || readFileSync(join(dir, 'f0')).length !== 1024) throw new Error('small files not written')
+  if (!existsSync(join(dir, `f${count - 1}`)) || readFileSync(join(dir, 'f0')).length !== 1024)
+    throw new Error('small files not written')
   return { ms }
 }
 
 if (process.argv[1] === SELF && process.argv[2] === '--child') {
   const [role, ...args] = process.argv.slice(3)
-  const work = role === 'memory' ? serveMemory(args[0]) : Promise.resolve(smallFiles(args[0], Number(args[1])))
+  const work =
+    role === 'memory' ? serveMemory(args[0]) : Promise.resolve(smallFiles(args[0], Number(args[1])))
   work.then(
     (result) => {
       if (result !== undefined) process.stdout.write(JSON.stringify(result) + '\n')

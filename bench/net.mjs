@@ -21,8 +21,21 @@ import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { atLeast, atLeastRatio, atMost, row } from './lib/table.mjs'
-import { log, median, memoryOf, nodeChild, now, quick, resetPeak, rssSampler, run as runProgram, sleep, stopChild, waitFor } from './lib/proc.mjs'
+import { atLeastRatio, atMost, row } from './lib/table.mjs'
+import {
+  log,
+  median,
+  memoryOf,
+  nodeChild,
+  now,
+  quick,
+  resetPeak,
+  rssSampler,
+  run as runProgram,
+  sleep,
+  stopChild,
+  waitFor
+} from './lib/proc.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..')
@@ -48,7 +61,9 @@ const QUICK_SET = [
 ]
 
 const sizes = () =>
-  quick ? { set: QUICK_SET, reps: 2, latencyWrites: 100, latencyBlock: 50 } : { set: FILE_SET, reps: 3, latencyWrites: 1000, latencyBlock: 100 }
+  quick
+    ? { set: QUICK_SET, reps: 2, latencyWrites: 100, latencyBlock: 50 }
+    : { set: FILE_SET, reps: 3, latencyWrites: 1000, latencyBlock: 100 }
 
 export async function run() {
   const S = sizes()
@@ -75,13 +90,25 @@ export async function run() {
     // ivyfs: A (init, run), B (join while A is empty).
     const A = daemonDirs(join(work, 'a'), await freePort())
     const B = daemonDirs(join(work, 'b'), await freePort())
-    await runProgram(process.execPath, [DAEMON_MAIN, 'init', '--data', A.dir, '--no-mdns', '--listen', A.address])
+    await runProgram(process.execPath, [
+      DAEMON_MAIN,
+      'init',
+      '--data',
+      A.dir,
+      '--no-mdns',
+      '--listen',
+      A.address
+    ])
     let a = track(startDaemon(A, []))
     await waitForSocket(ControlClient, A)
     let clientA = await ControlClient.connect(A.socket)
     clients.push(clientA)
     const { ticket } = await clientA.call('invite')
-    await runProgram(process.execPath, [DAEMON_MAIN, 'join', ticket, '--data', B.dir, '--no-mdns', '--listen', B.address], { timeoutMs: 120_000 })
+    await runProgram(
+      process.execPath,
+      [DAEMON_MAIN, 'join', ticket, '--data', B.dir, '--no-mdns', '--listen', B.address],
+      { timeoutMs: 120_000 }
+    )
     // B as it is right after joining: every repetition starts from this (a member that was away
     // while A wrote everything).
     const pristineB = `${B.dir}-joined`
@@ -90,10 +117,16 @@ export async function run() {
     const w0 = performance.now()
     for (const file of files) {
       const data = await readFile(join(filesDir, file.name))
-      await clientA.call('fs.write', { path: `/${file.name}`, dataBase64: data.toString('base64') }, { timeoutMs: 120_000 })
+      await clientA.call(
+        'fs.write',
+        { path: `/${file.name}`, dataBase64: data.toString('base64') },
+        { timeoutMs: 120_000 }
+      )
     }
     const afterWrites = memoryOf(a.pid)
-    log(`net: written in ${((performance.now() - w0) / 1000).toFixed(1)} s; A RSS ${afterWrites?.rssMB.toFixed(0)} MB`)
+    log(
+      `net: written in ${((performance.now() - w0) / 1000).toFixed(1)} s; A RSS ${afterWrites?.rssMB.toFixed(0)} MB`
+    )
     const last = files[files.length - 1]
     // Restart A, so that its RSS during the catch-ups is what serving them costs (not what is left
     // over from taking 100 MiB in as base64 JSON on the control socket).
@@ -121,9 +154,21 @@ export async function run() {
       },
       hyper: async () => {
         const dir = join(work, `hr-${results.hyper.length}`)
-        const r = await nodeChild(SELF, ['--child', 'hyper-reader', dir, hw.key, String(hw.port), String(totalBytes)])
+        const r = await nodeChild(SELF, [
+          '--child',
+          'hyper-reader',
+          dir,
+          hw.key,
+          String(hw.port),
+          String(totalBytes)
+        ])
         await rm(dir, { recursive: true, force: true })
-        return { mbPerS: totalBytes / 1e6 / (r.ms / 1000), ms: r.ms, readerPeakMB: r.peakMB, writerRssMB: memoryOf(hyperWriter.pid)?.rssMB }
+        return {
+          mbPerS: totalBytes / 1e6 / (r.ms / 1000),
+          ms: r.ms,
+          readerPeakMB: r.peakMB,
+          writerRssMB: memoryOf(hyperWriter.pid)?.rssMB
+        }
       },
       ivy: async () => {
         await rm(B.dir, { recursive: true, force: true })
@@ -153,7 +198,15 @@ export async function run() {
         const { first: session, count: sessions } = await sessionStarts(B.logFile)
         if (session === undefined) throw new Error(`no replication session in B's log`)
         const ms = done - session
-        return { mbPerS: totalBytes / 1e6 / (ms / 1000), ms, fromSpawnMs: done - spawned, peakA, peakB, sessions, b }
+        return {
+          mbPerS: totalBytes / 1e6 / (ms / 1000),
+          ms,
+          fromSpawnMs: done - spawned,
+          peakA,
+          peakB,
+          sessions,
+          b
+        }
       }
     }
     const order = ['raw', 'hyper', 'ivy']
@@ -168,7 +221,12 @@ export async function run() {
         const result = await contenders[name]()
         if (name === 'ivy') b = result.b
         results[name].push(result)
-        log(`net rep ${rep + 1}: ${name} ${result.mbPerS.toFixed(1)} MB/s (${(result.ms / 1000).toFixed(2)} s)` + (name === 'ivy' ? `, RSS peak A ${result.peakA.toFixed(0)} MB, B ${result.peakB.toFixed(0)} MB, ${result.sessions} replication session(s)` : ''))
+        log(
+          `net rep ${rep + 1}: ${name} ${result.mbPerS.toFixed(1)} MB/s (${(result.ms / 1000).toFixed(2)} s)` +
+            (name === 'ivy'
+              ? `, RSS peak A ${result.peakA.toFixed(0)} MB, B ${result.peakB.toFixed(0)} MB, ${result.sessions} replication session(s)`
+              : '')
+        )
       }
     }
     const med = (name, key = 'mbPerS') => median(results[name].map((r) => r[key]))
@@ -180,8 +238,15 @@ export async function run() {
     }
     const clientB = await ControlClient.connect(B.socket)
     clients.push(clientB)
-    await clientA.call('fs.write', { path: '/latency', dataBase64: Buffer.from('start---').toString('base64') })
-    await waitFor('B to see /latency', async () => (await clientB.call('fs.getattr', { path: '/latency' })).size === 8, { timeoutMs: 30_000 })
+    await clientA.call('fs.write', {
+      path: '/latency',
+      dataBase64: Buffer.from('start---').toString('base64')
+    })
+    await waitFor(
+      'B to see /latency',
+      async () => (await clientB.call('fs.getattr', { path: '/latency' })).size === 8,
+      { timeoutMs: 30_000 }
+    )
     const liveReader = track(spawnChild(['hyper-live', join(work, 'hl'), hw.key, String(hw.port)]))
     await nextMessage(liveReader, (m) => m.ready)
     const ivyLatency = []
@@ -286,7 +351,19 @@ function daemonDirs(dir, port) {
 }
 
 function startDaemon(d, bootstrap) {
-  const args = [DAEMON_MAIN, 'run', '--data', d.dir, '--no-mdns', '--listen', d.address, '--log-format', 'json', '--log-level', 'info']
+  const args = [
+    DAEMON_MAIN,
+    'run',
+    '--data',
+    d.dir,
+    '--no-mdns',
+    '--listen',
+    d.address,
+    '--log-format',
+    'json',
+    '--log-level',
+    'info'
+  ]
   for (const address of bootstrap) args.push('--bootstrap', address)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   child.stderr.pipe(createWriteStream(d.logFile, { flags: 'w' }))
@@ -294,11 +371,15 @@ function startDaemon(d, bootstrap) {
 }
 
 async function waitForSocket(ControlClient, d) {
-  await waitFor(`daemon ${d.dir}`, async () => {
-    const client = await ControlClient.connect(d.socket)
-    client.close()
-    return true
-  }, { timeoutMs: 120_000, intervalMs: 5 })
+  await waitFor(
+    `daemon ${d.dir}`,
+    async () => {
+      const client = await ControlClient.connect(d.socket)
+      client.close()
+      return true
+    },
+    { timeoutMs: 120_000, intervalMs: 5 }
+  )
 }
 
 /** Time (ms since the epoch) of the first "replicating with peer" line in a daemon's JSON log, and how many there are. */
@@ -323,7 +404,9 @@ async function freePort() {
 }
 
 function spawnChild(args) {
-  return spawn(process.execPath, [SELF, '--child', ...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  return spawn(process.execPath, [SELF, '--child', ...args], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+  })
 }
 
 /** The next IPC message of `child` that satisfies `match`. */
@@ -331,8 +414,8 @@ function nextMessage(child, match, timeoutMs = 600_000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (cleanup(), reject(new Error('no message from child in time'))), timeoutMs)
     const onMessage = (message) => {
-      if (message.error !== undefined) return cleanup(), reject(new Error(message.error))
-      if (match(message)) cleanup(), resolve(message)
+      if (message.error !== undefined) return (cleanup(), reject(new Error(message.error)))
+      if (match(message)) (cleanup(), resolve(message))
     }
     const onExit = (code) => (cleanup(), reject(new Error(`child exited with ${code}`)))
     const cleanup = () => {
@@ -355,7 +438,11 @@ async function rawNode() {
   await import(join(ROOT, 'packages/net/dist/polyfill.js'))
   const net = await import(join(ROOT, 'packages/net/dist/index.js'))
   const logmod = await import(join(ROOT, 'packages/log/dist/index.js'))
-  const node = await net.createNode({ keys: logmod.KeyPair.generate(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  const node = await net.createNode({
+    keys: logmod.KeyPair.generate(),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    mdns: false
+  })
   await node.start()
   return node
 }
@@ -407,7 +494,8 @@ async function hyperWriter(dir, filesDir) {
   const drive = new Hyperdrive(store)
   await drive.ready()
   const t0 = performance.now()
-  for (const name of (await readdir(filesDir)).sort()) await drive.put(`/${name}`, await readFile(join(filesDir, name)))
+  for (const name of (await readdir(filesDir)).sort())
+    await drive.put(`/${name}`, await readFile(join(filesDir, name)))
   const putMs = performance.now() - t0
   const server = createServer((socket) => {
     const stream = store.replicate(false)
@@ -451,7 +539,8 @@ async function hyperReader(dir, keyHex, port, total) {
   await blobs.core.download({ start: 0, end: blobs.core.length }).done()
   const ms = performance.now() - t0
   if (!(await drive.has('/'))) throw new Error('hyperdrive reader is missing blobs')
-  if (blobs.core.byteLength < Number(total)) throw new Error(`hyperdrive reader holds ${blobs.core.byteLength} bytes`)
+  if (blobs.core.byteLength < Number(total))
+    throw new Error(`hyperdrive reader holds ${blobs.core.byteLength} bytes`)
   const peakMB = memoryOf(process.pid).peakMB
   await drive.close()
   return { ms, peakMB }

@@ -67,7 +67,10 @@ export class Workload {
     this.hex = this.authors.map((key) => Buffer.from(key).toString('hex'))
     // vv entries are sorted by author bytes (hex order = byte order).
     this.sortedOthers = this.authors.map((_, a) =>
-      this.authors.map((_, b) => b).filter((b) => b !== a).sort((x, y) => (this.hex[x] < this.hex[y] ? -1 : 1))
+      this.authors
+        .map((_, b) => b)
+        .filter((b) => b !== a)
+        .sort((x, y) => (this.hex[x] < this.hex[y] ? -1 : 1))
     )
     this.state = this.authors.map(() => ({ seq: 0, dirs: [], files: [], names: 0, seen: new Map() }))
     this.published = [] // files any author may see from the next round on: { ino, owner, round, alive }

@@ -11,12 +11,13 @@ function overlay(extents, extent) {
   for (const old of extents) {
     if (old.end <= extent.start) result.push(old)
     else if (old.start >= extent.end) {
-      if (!placed) result.push(extent), (placed = true)
+      if (!placed) (result.push(extent), (placed = true))
       result.push(old)
     } else {
       if (old.start < extent.start) result.push({ ...old, end: extent.start })
-      if (!placed) result.push(extent), (placed = true)
-      if (old.end > extent.end) result.push({ ...old, start: extent.end, offset: old.offset + extent.end - old.start })
+      if (!placed) (result.push(extent), (placed = true))
+      if (old.end > extent.end)
+        result.push({ ...old, start: extent.end, offset: old.offset + extent.end - old.start })
     }
   }
   if (!placed) result.push(extent)

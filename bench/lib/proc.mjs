@@ -62,10 +62,23 @@ export function run(file, args, { env, timeoutMs = 600_000, allowFail = false, c
     execFile(
       file,
       args,
-      { env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024, cwd },
+      {
+        env: { ...process.env, ...env },
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 256 * 1024 * 1024,
+        cwd
+      },
       (err, stdout, stderr) => {
         if (err !== null && !allowFail) {
-          reject(new Error(`${file} ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stderr}\n${stdout}`.slice(0, 4000)))
+          reject(
+            new Error(
+              `${file} ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stderr}\n${stdout}`.slice(
+                0,
+                4000
+              )
+            )
+          )
         } else resolve({ code: err === null ? 0 : (err.code ?? 1), stdout, stderr })
       }
     )
@@ -86,7 +99,10 @@ export function nodeChild(script, args, { env, execArgv = [], onSpawn } = {}) {
     child.once('exit', (code, signal) => {
       const lines = stdout.trim().split('\n')
       const last = lines[lines.length - 1]
-      if (code !== 0) return reject(new Error(`${script} ${args.join(' ')} exited ${code ?? signal}\n${stdout.slice(-2000)}`))
+      if (code !== 0)
+        return reject(
+          new Error(`${script} ${args.join(' ')} exited ${code ?? signal}\n${stdout.slice(-2000)}`)
+        )
       try {
         resolve(JSON.parse(last))
       } catch {
@@ -125,7 +141,10 @@ export async function waitFor(what, fn, { timeoutMs = 60_000, intervalMs = 20 } 
     } catch (err) {
       lastError = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`
+      )
     await sleep(intervalMs)
   }
 }
