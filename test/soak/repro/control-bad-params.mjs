@@ -19,9 +19,21 @@ import { callDaemon } from '../../../packages/daemon/dist/index.js'
 
 const main = fileURLToPath(new URL('../../../packages/daemon/dist/main.js', import.meta.url))
 const data = mkdtempSync(join(tmpdir(), 'ivyfs-repro-invite-'))
-const init = spawnSync(process.execPath, [main, 'init', '--data', data, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'])
+const init = spawnSync(process.execPath, [
+  main,
+  'init',
+  '--data',
+  data,
+  '--no-mdns',
+  '--listen',
+  '/ip4/127.0.0.1/tcp/0'
+])
 if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`)
-const daemon = spawn(process.execPath, [main, 'run', '--data', data, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+const daemon = spawn(
+  process.execPath,
+  [main, 'run', '--data', data, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'],
+  { stdio: ['ignore', 'ignore', 'pipe'] }
+)
 let log = ''
 daemon.stderr.on('data', (chunk) => (log += chunk))
 const socket = join(data, 'control.sock')

@@ -6,7 +6,8 @@
 // buffered bytes to the new 'message' listener only in a microtask, so next() returns null first.
 // A peer that answers and closes at once is this case: the `bye` refusing a non-member's session
 // is then read as a plain end of stream (about one time in three on loopback in the hostile test).
-// Run `npx tsc -b` first. Prints "lost" while the bug is there, "kept" once it is fixed.
+// Fixed in a734740; kept as a regression check. Run `npx tsc -b` first. Prints "lost" while the
+// bug is there, "kept" once it is fixed (exit code 1 / 0).
 import { KeyPair } from '../../../packages/log/dist/index.js'
 import { FrameReader, createNode, writeFrame } from '../../../packages/net/dist/index.js'
 
@@ -19,11 +20,18 @@ try {
     await writeFrame(stream, new TextEncoder().encode('bye: not a member'))
     await stream.close()
   })
-  const stream = await client.dialProtocol(server.getMultiaddrs()[0], '/repro/answer-and-close/1', { negotiateFully: true })
-  for (let i = 0; i < 400 && stream.remoteWriteStatus !== 'closed'; i++) await new Promise((resolve) => setTimeout(resolve, 5))
-  console.log(`remote write side: ${stream.remoteWriteStatus}, bytes buffered by libp2p: ${stream.readBufferLength}`)
+  const stream = await client.dialProtocol(server.getMultiaddrs()[0], '/repro/answer-and-close/1', {
+    negotiateFully: true
+  })
+  for (let i = 0; i < 400 && stream.remoteWriteStatus !== 'closed'; i++)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  console.log(
+    `remote write side: ${stream.remoteWriteStatus}, bytes buffered by libp2p: ${stream.readBufferLength}`
+  )
   const frame = await new FrameReader(stream).next(AbortSignal.timeout(5000))
-  console.log(frame === null ? 'lost: next() returned null (clean end)' : `kept: ${new TextDecoder().decode(frame)}`)
+  console.log(
+    frame === null ? 'lost: next() returned null (clean end)' : `kept: ${new TextDecoder().decode(frame)}`
+  )
   process.exitCode = frame === null ? 1 : 0
 } finally {
   await client.stop()
