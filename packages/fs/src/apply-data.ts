@@ -8,7 +8,7 @@ import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, WRITE_BYTES_MAX } from './constants.
 import { addConflict } from './conflicts.js'
 import { overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
 import type { AttrName, DataVersion, Extent, Inode, RecInfo, Source } from './model.js'
-import { pathOf } from './paths.js'
+import { pathOf, pathOfEntry } from './paths.js'
 import { concurrentWriter, happenedBefore, nextWriters, type ApplyContext } from './state.js'
 
 const isCount = (value: unknown, max: number): value is number =>
@@ -31,10 +31,13 @@ export function checkChangeOfRemoved(ctx: ApplyContext, inode: Inode): void {
   if (inode.nlink > 0 || removedBy === undefined || inode.removalReported) return
   if (happenedBefore(removedBy, ctx)) return
   const place = inode.lastPlace ?? null
+  // The path the inode had before its removal (as dropPlace names it), so that `conflicts(path)`
+  // lists the conflict under the file's own path rather than under its removed name `/~name`.
+  const path = place === null ? pathOf(ctx.state, inode.ino) : pathOfEntry(ctx.state, place.dir, place.name)
   addConflict(ctx, {
     kind: 'remove-change',
     item: `inode:${inode.ino}`,
-    paths: [pathOf(ctx.state, inode.ino)],
+    paths: [path],
     winner: { record: removedBy, version: { type: 'inode', ino: inode.ino, removed: true, place } },
     loser: { record: ctx.rec, version: { type: 'inode', ino: inode.ino, removed: false, place } }
   })

@@ -146,6 +146,31 @@ describe('conflict detection', () => {
     await closeAll([a, b])
   })
 
+  test('a remove-change conflict is listed under the removed file\'s path, whichever side the order puts first', async () => {
+    // Goal: `conflicts(path)` (what `ivy conflicts PATH` asks) finds a change concurrent with an
+    // unlink under the file's own path, not under its removed name `/~name`. Two files with the
+    // roles swapped give both orders: the unlink first (the change detects the conflict) and the
+    // change first (the unlink detects it).
+    const [a, b] = await pair()
+    await a.fs.create('/x')
+    await a.fs.create('/y')
+    syncAll([a, b])
+    await a.fs.write('/x', 0, text('x changed on a'))
+    await a.fs.unlink('/y')
+    await b.fs.unlink('/x')
+    await b.fs.write('/y', 0, text('y changed on b'))
+    syncAll([a, b])
+    expect(a.fs.conflictIndexHash()).toBe(b.fs.conflictIndexHash())
+    for (const peer of [a, b]) {
+      for (const path of ['/x', '/y']) {
+        const listed = await peer.fs.conflicts(path)
+        expect(listed.map((c) => c.kind)).toEqual(['remove-change'])
+        expect(listed[0]?.paths).toEqual([path])
+      }
+    }
+    await closeAll([a, b])
+  })
+
   test('conflict ids and the index do not depend on arrival order', async () => {
     // Goal: determinism of ids: three peers, different delivery orders, same index.
     const [a, b, c] = await makePeers(['a', 'b', 'c'])
