@@ -23,6 +23,8 @@ const SLICE_CHUNKS = BLOB_SLICE_BYTES / BLOB_CHUNK_BYTES
 /**
  * Copies, hashes and durably writes the chunks of `data` (a blob longer than one chunk); returns
  * their ids once all are durable. The copy lets the caller reuse `data` while slices are queued.
+ * After a slice fails no further slice is queued; the first failure is rethrown once every
+ * queued slice has settled.
  */
 export async function putChunks(
   data: Uint8Array,
@@ -30,7 +32,9 @@ export async function putChunks(
 ): Promise<Hash[]> {
   const ids: Hash[] = []
   const writes: Promise<void>[] = []
+  let failure: { reason: unknown } | undefined
   for (let sliceStart = 0; sliceStart < data.byteLength; sliceStart += BLOB_SLICE_BYTES) {
+    if (failure !== undefined) break // the disk refused a slice (full?): write no more
     const slice = copyBytes(data.subarray(sliceStart, sliceStart + BLOB_SLICE_BYTES))
     const puts: BlobPut[] = []
     for (let offset = 0; offset < slice.byteLength; offset += BLOB_CHUNK_BYTES) {
@@ -39,12 +43,16 @@ export async function putChunks(
       ids.push(id)
       puts.push({ key: toHex(id), value: chunk })
     }
-    writes.push(writeDurably(puts))
+    // The handler is attached before anything else runs: a slice may fail at once (the blocking
+    // commit path fails synchronously) while this loop awaits below, and a rejection without a
+    // handler at that moment is an unhandledRejection, which the daemon treats as fatal.
+    const write = (async () => writeDurably(puts))()
+    writes.push(write.catch((err: unknown) => void (failure ??= { reason: err })))
     // Let the commit queue start writing this slice before the next one is hashed.
     await new Promise((resolve) => setImmediate(resolve))
   }
-  const results = await Promise.allSettled(writes)
-  for (const result of results) if (result.status === 'rejected') throw result.reason
+  await Promise.all(writes) // never rejects: each write's failure was caught above
+  if (failure !== undefined) throw failure.reason
   return ids
 }
 

@@ -7,7 +7,13 @@ import type { PackDirectory, PackFile } from '../src/pack-file.js'
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault' as const
-  readonly code = 'EIO'
+  constructor(
+    message: string,
+    /** The errno it stands for: EIO, or ENOSPC for a full disk. */
+    readonly code = 'EIO'
+  ) {
+    super(message)
+  }
 }
 
 export class FaultyPackDirectory implements PackDirectory {
@@ -21,6 +27,8 @@ export class FaultyPackDirectory implements PackDirectory {
   /** Flushes done: fdatasync calls plus O_DSYNC writes. */
   flushes = 0
   writes = 0
+  /** The errno of injected failures (ENOSPC: the disk is full). */
+  failureCode = 'EIO'
 
   constructor(inner: PackDirectory) {
     this.#inner = inner
@@ -50,11 +58,11 @@ export class FaultyPackDirectory implements PackDirectory {
       this.tearNextWriteAt = undefined
       const whole = Buffer.concat(buffers)
       file.writeSync([whole.subarray(0, keep)], position)
-      throw new InjectedFault('torn write')
+      throw new InjectedFault('torn write', this.failureCode)
     }
     if (this.writeFailures > 0) {
       this.writeFailures--
-      throw new InjectedFault('write failed')
+      throw new InjectedFault('write failed', this.failureCode)
     }
   }
 
@@ -62,7 +70,7 @@ export class FaultyPackDirectory implements PackDirectory {
     this.flushes++
     if (this.syncFailures > 0) {
       this.syncFailures--
-      throw new InjectedFault('fdatasync failed')
+      throw new InjectedFault('fdatasync failed', this.failureCode)
     }
   }
 
