@@ -91,6 +91,24 @@ describe.skipIf(fuseMissing())('files through the ivyfs mount', () => {
     expect(out).toBe(`640 1234 5678 ${Date.UTC(2021, 1, 3, 4, 5, 6) / 1000}\n1777\n`)
   })
 
+  test('atime and mtime are set apart: touch -a, touch -m, cp -p and tar keep the mtime asked for', async () => {
+    // Goal: tools that restore times (cp -p, tar x, make's view of mtime) get the mtime they set,
+    // not the atime (fuse-native is rebuilt by scripts/patch-fuse-native.mjs to pass it), and
+    // UTIME_OMIT leaves the other time alone.
+    const out = await shOk(
+      'touch -a -d "2001-01-01 00:00:00 UTC" f && touch -m -d "2002-02-02 00:00:00 UTC" f && ' +
+        'stat -c "%X %Y" f && touch -a -d "2003-03-03 00:00:00 UTC" f && stat -c "%X %Y" f && ' +
+        `printf x > "${ivy.scratch}/src" && touch -a -d "2004-04-04 00:00:00 UTC" "${ivy.scratch}/src" && ` +
+        `touch -m -d "2005-05-05 00:00:00 UTC" "${ivy.scratch}/src" && cp -p "${ivy.scratch}/src" g && stat -c %Y g && ` +
+        `tar -C "${ivy.scratch}" -cf "${ivy.scratch}/t.tar" src && mkdir t && tar -C t -xf "${ivy.scratch}/t.tar" && stat -c %Y t/src`,
+      ivy.mnt
+    )
+    const s = (y: number, m: number, d: number): number => Date.UTC(y, m - 1, d) / 1000
+    expect(out).toBe(
+      `${s(2001, 1, 1)} ${s(2002, 2, 2)}\n${s(2003, 3, 3)} ${s(2002, 2, 2)}\n${s(2005, 5, 5)}\n${s(2005, 5, 5)}\n`
+    )
+  })
+
   test('errors carry the POSIX errno', async () => {
     // Goal: each failure reaches the program as the errno POSIX specifies.
     await shOk('mkdir -p d/sub && touch f', ivy.mnt)

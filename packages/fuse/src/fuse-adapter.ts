@@ -8,11 +8,24 @@ import { BLOCK_SIZE_BYTES } from './constants.js'
 import type { Attributes, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
 
 const UINT32_MAX = 0xffff_ffff
-/** Times below this are UTIME_NOW/UTIME_OMIT as fuse-native mangles them ((2^30 - 1) ns as ms). */
+/** Times below this are UTIME_NOW/UTIME_OMIT as the prebuilt fuse-native mangles them ((2^30 - 1) ns as ms). */
 const UTIME_SPECIAL_MS_MAX = 2_000
+/** What scripts/patch-fuse-native.mjs makes the rebuilt addon pass for UTIME_OMIT and UTIME_NOW. */
+const PATCHED_UTIME_OMIT = 1
+const PATCHED_UTIME_NOW = 2
+
+/** How the loaded fuse-native passes utimens times: with the mtime slot, or atime in both (see utimensTimes). */
+export interface UtimensInit {
+  /** True when the addon was rebuilt by scripts/patch-fuse-native.mjs. */
+  mtimeSlot: boolean
+}
 
 /** Wraps `ops` in fuse-native's callback API with a time bound on every reply. */
-export function toFuseOperations(ops: MountOperations, init: BoundInit): Fuse.FuseOperations {
+export function toFuseOperations(
+  ops: MountOperations,
+  init: BoundInit,
+  utimens: UtimensInit = { mtimeSlot: false }
+): Fuse.FuseOperations {
   const run = boundedRunner(init)
   return {
     getattr: (path, cb) =>
@@ -100,12 +113,12 @@ export function toFuseOperations(ops: MountOperations, init: BoundInit): Fuse.Fu
         () => cb(0),
         cb
       ),
-    utimens: (path, atime, _mtime, cb) => {
-      const timeMs = utimensTimeMs(atime)
+    utimens: (path, atime, mtime, cb) => {
+      const times = utimensTimes(atime, mtime, utimens.mtimeSlot)
       run(
         'utimens',
         path,
-        () => ops.utimens(path, timeMs, timeMs),
+        () => ops.utimens(path, times.atimeMs, times.mtimeMs),
         () => cb(0),
         cb
       )
@@ -202,13 +215,27 @@ export function toFuseOperations(ops: MountOperations, init: BoundInit): Fuse.Fu
 }
 
 /**
- * fuse-native 2.2.6 passes the access time in both the atime and the mtime slot (fuse-native.c,
- * utimens), so the two cannot differ: `touch -d` is exact, `cp -a` and `tar` get mtime = the
- * atime they asked for. UTIME_NOW and UTIME_OMIT arrive as tv_sec 0 with tv_nsec read as ms
+ * The times a utimens asks for; undefined leaves that time as it is (UTIME_OMIT).
+ *
+ * The prebuilt fuse-native 2.2.6 passes the access time in both the atime and the mtime slot
+ * (fuse-native.c, utimens), so the two cannot differ: `touch -d` is exact, `cp -a` and `tar` get
+ * mtime = the atime they asked for, and UTIME_NOW and UTIME_OMIT arrive as tv_nsec read as ms
  * (about 1073 ms after the epoch): both are taken as "now", which is what `touch` means.
+ * scripts/patch-fuse-native.mjs rebuilds it to pass the mtime, with OMIT as 1 ms and NOW as 2 ms.
  */
-export function utimensTimeMs(atime: number): number {
-  return atime < UTIME_SPECIAL_MS_MAX ? Date.now() : atime
+export function utimensTimes(
+  atime: number,
+  mtime: number,
+  mtimeSlot: boolean
+): { atimeMs: number | undefined; mtimeMs: number | undefined } {
+  if (!mtimeSlot) {
+    const timeMs = atime < UTIME_SPECIAL_MS_MAX ? Date.now() : atime
+    return { atimeMs: timeMs, mtimeMs: timeMs }
+  }
+  const nowMs = Date.now()
+  const decode = (ms: number): number | undefined =>
+    ms === PATCHED_UTIME_OMIT ? undefined : ms === PATCHED_UTIME_NOW ? nowMs : ms
+  return { atimeMs: decode(atime), mtimeMs: decode(mtime) }
 }
 
 /** Names, plus stats when every entry has them (fuse-native ignores stats otherwise). */

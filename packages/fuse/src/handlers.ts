@@ -123,12 +123,17 @@ export class IvyOperations implements MountOperations {
     await this.openFiles.truncate(this.openFiles.inoOf(handle), size)
   }
 
-  async utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+  async utimens(path: string, atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void> {
     this.#writable(path)
     const { ino } = await this.fs.getattr(path)
+    const times = {
+      ...(atimeMs === undefined ? {} : { atimeMs }),
+      ...(mtimeMs === undefined ? {} : { mtimeMs })
+    }
+    if (times.atimeMs === undefined && times.mtimeMs === undefined) return
     // cp -a and tar set times on the open file before closing it: they must outlive the commit.
-    if (!this.#isDirty(ino) || !this.openFiles.setTimes(ino, atimeMs, mtimeMs)) {
-      await this.fs.setattr(path, { atimeMs, mtimeMs })
+    if (!this.#isDirty(ino) || !this.openFiles.setTimes(ino, times)) {
+      await this.fs.setattr(path, times)
     }
   }
 

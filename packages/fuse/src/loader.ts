@@ -3,9 +3,9 @@
  * libfuse) and turns every way it can be missing into a FuseUnavailableError that names the
  * packages to install, instead of a dlopen stack trace.
  */
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { delimiter, join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import type Fuse from 'fuse-native'
 import type { LoadFuseComponents } from './availability.js'
 import { FuseUnavailableError } from './errors.js'
@@ -30,6 +30,22 @@ export function loadFuse(components: LoadFuseComponents = {}): FuseClass {
     throw new FuseUnavailableError('addon', 'fuse-native did not load a class')
   if (components.require === undefined) loaded = module as FuseClass
   return module as FuseClass
+}
+
+/** The file scripts/patch-fuse-native.mjs leaves beside the addon it rebuilt. */
+const UTIMENS_PATCH_MARKER = join('build', 'Release', 'ivyfs-utimens-patch-2')
+
+/**
+ * True when the fuse-native that loads is the rebuild with the utimens patch (it passes the mtime
+ * as the mtime; node-gyp-build prefers build/Release over the prebuilt addon).
+ */
+export function fuseNativeHasMtimeSlot(): boolean {
+  try {
+    const dir = dirname(createRequire(import.meta.url).resolve('fuse-native/package.json'))
+    return existsSync(join(dir, UTIMENS_PATCH_MARKER))
+  } catch {
+    return false
+  }
 }
 
 function checkDevice(devicePath: string): void {

@@ -186,10 +186,10 @@ export class MemoryFilesystem implements MountOperations {
     this.#resize(this.#handle(handle), size)
   }
 
-  async utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+  async utimens(path: string, atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void> {
     const node = this.#lookup(path)
-    node.atimeMs = atimeMs
-    node.mtimeMs = mtimeMs
+    if (atimeMs !== undefined) node.atimeMs = atimeMs
+    if (mtimeMs !== undefined) node.mtimeMs = mtimeMs
     node.ctimeMs = Date.now()
   }
 

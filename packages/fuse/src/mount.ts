@@ -14,7 +14,7 @@ import {
 } from './constants.js'
 import { FuseError, MountFailedError, UnmountFailedError } from './errors.js'
 import type { LoadFuseComponents } from './availability.js'
-import { loadFuse } from './loader.js'
+import { fuseNativeHasMtimeSlot, loadFuse } from './loader.js'
 import { silentLogger, type Logger } from './logger.js'
 import { findMount, prepareMountPoint } from './mount-point.js'
 import { toFuseOperations } from './fuse-adapter.js'
@@ -89,7 +89,9 @@ export async function mountOperations(
       return base === '' ? `-o${extra}` : `${base},${extra}`
     }
   }
-  const fuse = new IvyMount(target, toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }), {
+  const mtimeSlot = init.loader?.require === undefined && fuseNativeHasMtimeSlot()
+  const fuseOps = toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }, { mtimeSlot })
+  const fuse = new IvyMount(target, fuseOps, {
     timeout: FUSE_NATIVE_TIMEOUT_MS,
     defaultPermissions: true,
     allowOther: init.allowOther ?? process.getuid?.() === 0,
@@ -97,7 +99,7 @@ export async function mountOperations(
     ...(init.debug === true ? { debug: true } : {})
   })
   await mountWithTimeout(fuse, target)
-  logger.info(`mounted ${target}`, { options: fuse._fuseOptions() })
+  logger.info(`mounted ${target}`, { options: fuse._fuseOptions(), utimensMtime: mtimeSlot })
 
   let unmounting: Promise<void> | undefined
   return {

@@ -146,11 +146,11 @@ export class OpenFiles {
   }
 
   /** Defers a utimens of an open inode into its next record; false when the inode is not open. */
-  setTimes(ino: string, atimeMs: number, mtimeMs: number): boolean {
+  setTimes(ino: string, times: { atimeMs?: number; mtimeMs?: number }): boolean {
     const file = this.#files.get(ino)
     if (file === undefined) return false
-    file.pending.atimeMs = atimeMs
-    file.pending.mtimeMs = mtimeMs
+    if (times.atimeMs !== undefined) file.pending.atimeMs = times.atimeMs
+    if (times.mtimeMs !== undefined) file.pending.mtimeMs = times.mtimeMs
     return true
   }
 

@@ -48,8 +48,8 @@ export interface MountOperations {
   fsync(path: string, handle: number, dataOnly: boolean): Promise<void>
   truncate(path: string, size: number): Promise<void>
   ftruncate(path: string, handle: number, size: number): Promise<void>
-  /** Times in ms since the epoch; fuse-native makes them equal (see utimensTimeMs). */
-  utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void>
+  /** Times in ms since the epoch; undefined keeps that time (UTIME_OMIT; see utimensTimes). */
+  utimens(path: string, atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void>
   readlink(path: string): Promise<string>
   chown(path: string, uid: number, gid: number): Promise<void>
   chmod(path: string, mode: number): Promise<void>
