@@ -192,7 +192,8 @@ async function readAll(
       if (rng.chance(0.2)) await Promise.resolve()
     }
     if (end === 'clean') stream.endRemote()
-    else stream.fail(new Error('connection reset by the fuzzer'))
+    else
+      stream.fail(Object.assign(new Error('connection reset by the fuzzer'), { name: 'InjectedResetError' }))
   })()
   const reading = (async () => {
     for (;;) {
@@ -340,6 +341,17 @@ function plausibleValue(rng: Prng, key: string): unknown {
   return rng.pick([0, 1, 0o644, 0o777, 4096, 65536, 1_000_000, 2 ** 31, 2 ** 32, 2 ** 53 - 1, -1, 1.5])
 }
 
+/**
+ * Requests the fuzzer once found answered with an untyped error (logged by the daemon as "control
+ * handler failed unexpectedly"); sent first on every run. See test/soak/repro/control-bad-params.mjs.
+ */
+const FOUND_BY_FUZZING: Array<{ method: string; params: Record<string, unknown> }> = [
+  { method: 'invite', params: { addresses: ['nonsense'] } }, // fixed in 55d19fe
+  { method: 'invite', params: { addresses: ['/ip4/1.2.3.4/tcq/1'] } },
+  { method: 'invite', params: { ttlMs: Number.MAX_SAFE_INTEGER } },
+  { method: 'fs.symlink', params: { target: '/\u0000', path: '/x' } }
+]
+
 function controlInput(rng: Prng, id: number): { line: Uint8Array; label: string } {
   const roll = rng.next()
   if (roll < 0.15) {
@@ -439,15 +451,26 @@ describe('fuzzing every decoder with seeded random and mutated inputs', () => {
       try {
         const chunk = BLOB_CHUNK_BYTES
         const valid = (length: number): Uint8Array =>
-          encodeCborValue(['ivyfs/manifest/v1', length, Array.from({ length: Math.ceil(length / chunk) }, () => rng.bytes(32))])
+          encodeCborValue([
+            'ivyfs/manifest/v1',
+            length,
+            Array.from({ length: Math.ceil(length / chunk) }, () => rng.bytes(32))
+          ])
         for (let i = 0; i < perTrial(400); i++) {
           const declared = rng.pick([chunk + 1, 2 * chunk, 3 * chunk + 7, rng.between(chunk + 1, 64 * chunk)])
           const kind = rng.int(3)
-          let bytes = kind === 0 ? rng.bytes(rng.between(1, 2000)) : kind === 1 ? randomCbor(rng, ['ivyfs/manifest/v1']) : mutateBytes(rng, valid(declared))
+          let bytes =
+            kind === 0
+              ? rng.bytes(rng.between(1, 2000))
+              : kind === 1
+                ? randomCbor(rng, ['ivyfs/manifest/v1'])
+                : mutateBytes(rng, valid(declared))
           if (bytes.byteLength === 0 || bytes.byteLength > chunk) bytes = rng.bytes(16)
           const id = sha256(bytes)
           await store.blobs.putChunk(id, bytes)
-          const length = rng.chance(0.7) ? declared : rng.pick([chunk + 1, 2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER])
+          const length = rng.chance(0.7)
+            ? declared
+            : rng.pick([chunk + 1, 2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER])
           const label = ['random bytes', 'random CBOR', 'mutated manifest'][kind] as string
           tally.inputs++
           const startedMs = performance.now()
@@ -455,13 +478,15 @@ describe('fuzzing every decoder with seeded random and mutated inputs', () => {
             const missing = await store.blobs.missing(id, length)
             if (missing.length === 0) {
               const data = await store.blobs.get(id, length)
-              if (data.byteLength !== length) tally.find(`${label}: read ${data.byteLength} bytes of a ${length}-byte blob`, bytes)
+              if (data.byteLength !== length)
+                tally.find(`${label}: read ${data.byteLength} bytes of a ${length}-byte blob`, bytes)
             }
             tally.accepted++
           } catch (err) {
             const name = err instanceof Error ? err.name : typeof err
             tally.refused.set(name, (tally.refused.get(name) ?? 0) + 1)
-            if (!isLogError(err)) tally.find(`${label} (length ${length}): untyped ${name}: ${(err as Error)?.message}`, bytes)
+            if (!isLogError(err))
+              tally.find(`${label} (length ${length}): untyped ${name}: ${(err as Error)?.message}`, bytes)
           }
           tally.slowestMs = Math.max(tally.slowestMs, performance.now() - startedMs)
         }
@@ -622,7 +647,7 @@ describe('fuzzing every decoder with seeded random and mutated inputs', () => {
         if (result.error !== undefined) {
           const name = (result.error as Error).name
           tally.refused.set(name, (tally.refused.get(name) ?? 0) + 1)
-          const injected = kind === 1 && (result.error as Error).message === 'connection reset by the fuzzer'
+          const injected = kind === 1 && name === 'InjectedResetError'
           if (!isNetError(result.error) && !injected)
             tally.find(`${label}: untyped ${name}: ${(result.error as Error).message}`, stream)
         } else tally.accepted++
@@ -700,8 +725,12 @@ describe('fuzzing every decoder with seeded random and mutated inputs', () => {
         let slowestMs = 0
         let control = await RawControl.connect(daemon.socket)
         let crashed = false
-        for (let i = 0; i < perTrial(400) && !crashed; i++) {
-          const { line, label } = controlInput(rng, i + 1)
+        const corpus = FOUND_BY_FUZZING.map((request, i) => ({
+          line: Buffer.from(JSON.stringify({ id: i + 1, ...request })),
+          label: `${request.method} request (found by fuzzing)`
+        }))
+        for (let i = 0; i < corpus.length + perTrial(400) && !crashed; i++) {
+          const { line, label } = corpus[i] ?? controlInput(rng, i + 1)
           if (forbidden(line)) continue
           tally.inputs++
           const sentMs = performance.now()

@@ -7,7 +7,14 @@ import type { Daemon } from './daemon.js'
 import type { Handler } from './control-server.js'
 import { describeOp, describeRecord, type InodeNamer } from './describe.js'
 import type { ConflictInfo } from '@ivyfs/fs'
-import { decodeTicket } from '@ivyfs/net'
+import {
+  decodeTicket,
+  encodeTicket,
+  InvalidTicketError,
+  TICKET_ADDRESSES_MAX,
+  TICKET_SECRET_BYTES
+} from '@ivyfs/net'
+import { DEFAULT_TICKET_TTL_MS } from './constants.js'
 import { BadParamsError } from './errors.js'
 import { mergedLog } from './merged-log.js'
 import { bool, bytes, optInt, optStr, str } from './params.js'
@@ -25,6 +32,13 @@ import { fsHandlers } from './fs-handlers.js'
 /** `ivy log` shows at most this many records unless --limit says otherwise (newest kept). */
 export const LOG_RECORDS_DEFAULT = 200
 
+/**
+ * Longest ticket lifetime `invite` accepts (365 days): a ticket is a bearer secret and must go
+ * stale. The same as @ivyfs/net's TICKET_TTL_MS_MAX (ticket.ts), which the ticket book enforces
+ * again; checked here so that a bad request is a BadParamsError and nothing is stored.
+ */
+export const INVITE_TTL_MS_MAX = 365 * 24 * 60 * 60 * 1000
+
 export function controlHandlers(daemon: Daemon): Record<string, Handler> {
   const namer: InodeNamer = (ino) => {
     try {
@@ -38,26 +52,13 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
     peers: async () => daemon.network.peers(),
     members: async () => memberStatuses(daemon),
     invite: async (params) => {
-      const ttlMs = optInt('invite', params, 'ttlMs', 1)
-      const addresses = params['addresses']
-      if (
-        addresses !== undefined &&
-        (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string'))
-      ) {
-        throw new BadParamsError('invite', 'addresses must be a list of multiaddrs')
-      }
-      const ticket = await daemon.network
-        .createTicket({
-          ...(ttlMs === undefined ? {} : { ttlMs }),
-          ...(addresses === undefined ? {} : { addresses: addresses as string[] })
-        })
-        .catch((err: unknown) => {
-          // A malformed address is the caller's mistake, not the daemon's.
-          if (err instanceof Error && err.name === 'InvalidMultiaddrError') {
-            throw new BadParamsError('invite', `not a multiaddr: ${err.message}`)
-          }
-          throw err
-        })
+      const ttlMs = optInt('invite', params, 'ttlMs', 1, INVITE_TTL_MS_MAX) ?? DEFAULT_TICKET_TTL_MS
+      const addresses = inviteAddresses(daemon, params)
+      // Checked above, so the ticket book never records a ticket that cannot be encoded or redeemed.
+      const ticket = await daemon.network.createTicket({
+        ttlMs,
+        ...(addresses === undefined ? {} : { addresses })
+      })
       const decoded = decodeTicket(ticket)
       return { ticket, expiresMs: decoded.expiresMs, addresses: decoded.addresses }
     },
@@ -170,6 +171,37 @@ export function controlHandlers(daemon: Daemon): Record<string, Handler> {
     },
     ...fsHandlers(daemon)
   }
+}
+
+/**
+ * The `addresses` of an invite, each checked by encoding it into a ticket as createTicket will
+ * (multiaddr syntax, known protocols, length), so a bad one is refused before a ticket is issued.
+ */
+function inviteAddresses(daemon: Daemon, params: Record<string, unknown>): string[] | undefined {
+  const addresses = params['addresses']
+  if (addresses === undefined || addresses === null) return undefined
+  if (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string'))
+    throw new BadParamsError('invite', 'addresses must be a list of multiaddrs')
+  if (addresses.length > TICKET_ADDRESSES_MAX)
+    throw new BadParamsError('invite', `a ticket carries at most ${TICKET_ADDRESSES_MAX} addresses`)
+  const probe = (list: string[]): void => {
+    encodeTicket({
+      fsId: daemon.store.fsId,
+      inviter: daemon.keys.publicKey,
+      addresses: list,
+      secret: new Uint8Array(TICKET_SECRET_BYTES),
+      expiresMs: Date.now() + INVITE_TTL_MS_MAX
+    })
+  }
+  try {
+    for (const address of addresses) probe([address])
+    probe(addresses)
+  } catch (err) {
+    if (err instanceof InvalidTicketError)
+      throw new BadParamsError('invite', `addresses: ${String(err.data['detail'])}`)
+    throw err
+  }
+  return addresses
 }
 
 /** Accepts a unique prefix of a conflict id, as git does for commits. */

@@ -13,16 +13,23 @@ export function optStr(method: string, params: Params, key: string): string | un
   return params[key] === undefined || params[key] === null ? undefined : str(method, params, key)
 }
 
-export function int(method: string, params: Params, key: string, min = 0): number {
+export function int(method: string, params: Params, key: string, min = 0, max?: number): number {
   const value = params[key]
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new BadParamsError(method, `${key} must be an integer ≥ ${min}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > (max ?? value)) {
+    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`
+    throw new BadParamsError(method, `${key} must be an integer ${range}`)
   }
   return value
 }
 
-export function optInt(method: string, params: Params, key: string, min = 0): number | undefined {
-  return params[key] === undefined || params[key] === null ? undefined : int(method, params, key, min)
+export function optInt(
+  method: string,
+  params: Params,
+  key: string,
+  min = 0,
+  max?: number
+): number | undefined {
+  return params[key] === undefined || params[key] === null ? undefined : int(method, params, key, min, max)
 }
 
 export function bytes(method: string, params: Params, key: string): Uint8Array {

@@ -9,8 +9,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { toHex, type PublicKey, type Sublevel } from '@ivyfs/log'
 import { decodeCbor, encodeCbor } from './cbor.js'
 import { TICKET_SECRET_BYTES, TICKETS_MAX } from './constants.js'
+import { InvalidTicketError } from './errors.js'
 import type { JoinRefusal } from './join-messages.js'
-import { ticketId } from './ticket.js'
+import { TICKET_TTL_MS_MAX, ticketId } from './ticket.js'
 
 interface Entry {
   secret: Uint8Array
@@ -39,7 +40,13 @@ export class TicketBook {
 
   constructor(private readonly storage: Sublevel) {}
 
+  /** Records a new ticket; refuses (storing nothing) a lifetime outside 1..TICKET_TTL_MS_MAX ms. */
   async issue(ttlMs: number, nowMs: number): Promise<IssuedTicket> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > TICKET_TTL_MS_MAX)
+      throw new InvalidTicketError(`lifetime ${ttlMs} ms is not an integer from 1 to ${TICKET_TTL_MS_MAX}`)
+    // Every entry must decode again (decodeEntry drops what does not): an exact expiry.
+    if (!Number.isSafeInteger(nowMs + ttlMs) || nowMs < 0)
+      throw new InvalidTicketError(`expiry ${nowMs} + ${ttlMs} ms is not an exact integer`)
     return this.serialised(async () => {
       await this.prune(nowMs)
       const secret = new Uint8Array(randomBytes(TICKET_SECRET_BYTES))

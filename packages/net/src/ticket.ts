@@ -17,6 +17,15 @@ export const TICKET_PREFIX = 'ivy1-'
 const TICKET_VERSION = 1
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 const ADDRESS_BYTES_MAX = 256
+/** Characters of the longest ticket text: the prefix and TICKET_BYTES_MAX bytes in base32. */
+const TICKET_CHARS_MAX = TICKET_PREFIX.length + Math.floor((TICKET_BYTES_MAX * 8) / 5)
+
+/**
+ * Longest lifetime of a ticket (365 days): a ticket is a bearer secret, so it must go stale, and
+ * issue time plus lifetime must stay an exact integer (the decoder refuses anything above
+ * Number.MAX_SAFE_INTEGER). The ticket book refuses longer lifetimes before it stores anything.
+ */
+export const TICKET_TTL_MS_MAX = 365 * 24 * 60 * 60 * 1000
 
 export interface Ticket {
   fsId: Hash
@@ -27,24 +36,48 @@ export interface Ticket {
   expiresMs: number
 }
 
+/**
+ * Encodes a ticket; throws InvalidTicketError for fields decodeTicket would refuse (an address
+ * that is not a multiaddr or is too long, an expiry that is not an exact integer, too large a
+ * ticket), so every ticket issued can be redeemed.
+ */
 export function encodeTicket(ticket: Ticket): string {
+  if (!Number.isSafeInteger(ticket.expiresMs) || ticket.expiresMs < 0)
+    throw new InvalidTicketError(`expiry ${ticket.expiresMs} is not a non-negative integer`)
   const body = encodeCbor({
     v: TICKET_VERSION,
     fs: ticket.fsId,
     inviter: ticket.inviter,
-    addrs: ticket.addresses.slice(0, TICKET_ADDRESSES_MAX).map((address) => multiaddr(address).bytes),
+    addrs: ticket.addresses.slice(0, TICKET_ADDRESSES_MAX).map(encodeAddress),
     secret: ticket.secret,
     exp: ticket.expiresMs
   })
-  return TICKET_PREFIX + encodeBase32(body)
+  const text = TICKET_PREFIX + encodeBase32(body)
+  if (text.length > TICKET_CHARS_MAX)
+    throw new InvalidTicketError(`too long: ${body.byteLength} bytes, at most ${TICKET_BYTES_MAX}`)
+  return text
+}
+
+/** The binary form of one ticket address; InvalidTicketError for what decodeTicket would refuse. */
+function encodeAddress(address: string): Uint8Array {
+  let bytes: Uint8Array
+  try {
+    bytes = multiaddr(address).bytes
+  } catch (err) {
+    // @multiformats/multiaddr throws several untyped classes (InvalidMultiaddrError, UnknownProtocolError…).
+    const detail = err instanceof Error ? err.message : String(err)
+    throw new InvalidTicketError(`not a multiaddr: ${JSON.stringify(address)} (${detail})`)
+  }
+  if (bytes.byteLength > ADDRESS_BYTES_MAX)
+    throw new InvalidTicketError(`address longer than ${ADDRESS_BYTES_MAX} bytes: ${address}`)
+  return bytes
 }
 
 /** Parses a ticket string; throws InvalidTicketError for anything that is not a well-formed one. */
 export function decodeTicket(text: string): Ticket {
   const trimmed = text.trim()
   if (!trimmed.startsWith(TICKET_PREFIX)) throw new InvalidTicketError(`does not start with ${TICKET_PREFIX}`)
-  if (trimmed.length > (TICKET_BYTES_MAX * 8) / 5 + TICKET_PREFIX.length)
-    throw new InvalidTicketError('too long')
+  if (trimmed.length > TICKET_CHARS_MAX) throw new InvalidTicketError('too long')
   const body = decodeBase32(trimmed.slice(TICKET_PREFIX.length).toLowerCase())
   try {
     const fields = decodeCbor('ticket', body)

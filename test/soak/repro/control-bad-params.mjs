@@ -5,11 +5,15 @@
 // typed refusal (BadParamsError, or an FsError with an errno). Starts a throwaway daemon (stopped by
 // its PID at the end). Run `npx tsc -b` first.
 //   invite {addresses: ["nonsense"]}           -> was InvalidMultiaddrError; BadParamsError since 55d19fe
-//   invite {addresses: ["/ip4/1.2.3.4/tcq/1"]} -> UnknownProtocolError (the same library, another name)
-//   invite {ttlMs: 9007199254740991}           -> InvalidTicketError: the daemon issued (and stored in
+//   invite {addresses: ["/ip4/1.2.3.4/tcq/1"]} -> was UnknownProtocolError (the same library, another name)
+//   invite {ttlMs: 9007199254740991}           -> was InvalidTicketError: the daemon issued (and stored in
 //                                                its ticket book) a ticket whose expiry it cannot decode
-//   fs.symlink {target: "/\u0000", path: "/x"} -> InvalidOpError from packages/log (no errno): the fs
+//   fs.symlink {target: "/\u0000", path: "/x"} -> was InvalidOpError from packages/log (no errno): the fs
 //                                                layer does not check the target before building the op
+// Fixed: the invite handler checks ttlMs against INVITE_TTL_MS_MAX and encodes each address into a
+// probe ticket before issuing one (BadParamsError, nothing stored); fs.symlink refuses a NUL in the
+// target as InvalidError (EINVAL). Expected output now: three BadParamsError lines, one
+// "InvalidError (EINVAL)" line, and 0 x "control handler failed unexpectedly".
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
