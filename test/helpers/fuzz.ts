@@ -1,10 +1,10 @@
 /**
- * Input generators and bookkeeping for the decoder fuzzing of reliability-fuzz.test.ts: random
+ * Input generators and bookkeeping for the decoder fuzzing of reliability-fuzz-*.test.ts: random
  * bytes, random CBOR values (via cborg, canonical or not), byte-level mutations of valid inputs,
  * and a tally of what each decoder did with them.
  */
 import { encode } from 'cborg'
-import type { Prng } from './soak.js'
+import { reportSummary, type Prng } from './soak.js'
 
 /** Integers at the edges of every CBOR width and of JavaScript's safe range. */
 export const EDGE_INTEGERS = [
@@ -218,4 +218,9 @@ export class Tally {
       findings: this.findings.length
     }
   }
+}
+
+/** Prints (and, under a soak script, records) one decoder's summary line. */
+export function reportTally(tally: Tally, seed: number): void {
+  reportSummary(`fuzz ${tally.decoder}`, { seed, ...tally.summary() })
 }

@@ -37,7 +37,7 @@ export interface RawSession {
 /**
  * Reads length-prefixed frames with the stream's own async iterator. (Not FrameReader: a reader
  * attached after the remote closed its side loses the frames already buffered; see
- * reliability-fuzz.test.ts.)
+ * reliability-fuzz-wire.test.ts.)
  */
 export async function readFrames(stream: Stream, onFrame: (payload: Uint8Array) => void): Promise<string> {
   let buffer = new Uint8Array(0)

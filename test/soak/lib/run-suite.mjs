@@ -1,7 +1,8 @@
-// Runs one reliability suite (test/scenarios/reliability-NAME.test.ts) as a soak: builds first
-// (the suites spawn daemons from dist/), passes the trial count and seed to the test through the
-// environment, lets it run without vitest's per-test timeout, then prints what it tried and found
-// (the suite's summary line) and exits non-zero if anything was lost, corrupt or otherwise wrong.
+// Runs one reliability suite (test/scenarios/reliability-NAME.test.ts, or several such files) as a
+// soak: builds first (the suites spawn daemons from dist/), passes the trial count and seed to the
+// tests through the environment, lets them run without vitest's per-test timeout, then prints what
+// it tried and found (the suite's summary lines) and exits non-zero if anything was lost, corrupt
+// or otherwise wrong.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 /**
- * @param {string} suite     the test file's stem: test/scenarios/<suite>.test.ts
+ * @param {string | string[]} suite  the test files' stems: test/scenarios/<suite>.test.ts
  * @param {string} script    this soak's name, for the usage line
  * @param {number} trials    default trial count of the soak
  */
@@ -43,7 +44,7 @@ export function runSuite(suite, script, trials) {
     [
       'vitest',
       'run',
-      `test/scenarios/${suite}.test.ts`,
+      ...[suite].flat().map((stem) => `test/scenarios/${stem}.test.ts`),
       '--testTimeout=0',
       '--hookTimeout=600000',
       '--reporter=default',

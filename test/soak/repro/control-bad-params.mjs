@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Reproduction (found by the control-socket fuzzing of reliability-fuzz.test.ts): control methods
+// Reproduction (found by the control-socket fuzzing of reliability-fuzz-control.test.ts): control methods
 // let bad parameters through to code that throws errors the control server does not expect; it
 // logs each as "control handler failed unexpectedly" (with a stack: a bug) instead of answering a
 // typed refusal (BadParamsError, or an FsError with an errno). Starts a throwaway daemon (stopped by
