@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Reproduction (found by test/scenarios/reliability-hostile.test.ts, pinned by the FrameReader test
-// of reliability-fuzz.test.ts): packages/net/src/frame.ts FrameReader loses a frame that libp2p
+// of reliability-fuzz-wire.test.ts): packages/net/src/frame.ts FrameReader loses a frame that libp2p
 // buffered before the reader was attached, when the remote had already closed its write side.
 // The constructor sees remoteWriteStatus === 'closed' and sets `ended`; libp2p dispatches the
 // buffered bytes to the new 'message' listener only in a microtask, so next() returns null first.
