@@ -46,6 +46,8 @@ export class FrameReader {
   private failure: unknown
   private waiter: Waiter | undefined
   private paused = false
+  /** Inside stream.resume(): it hands us what it buffered, and must not be paused from within. */
+  private resuming = false
   private readonly frameBytesMax: number
   private readonly queueBytesMax: number
 
@@ -116,11 +118,14 @@ export class FrameReader {
       this.fail(err)
       return
     }
-    if (this.queuedBytes >= this.queueBytesMax && !this.paused && this.stream.readStatus === 'readable') {
-      this.paused = true
-      this.stream.pause()
-    }
+    if (!this.resuming) this.maybePause()
     this.wake()
+  }
+
+  private maybePause(): void {
+    if (this.queuedBytes < this.queueBytesMax || this.paused || this.stream.readStatus !== 'readable') return
+    this.paused = true
+    this.stream.pause()
   }
 
   private split(): void {
@@ -175,10 +180,25 @@ export class FrameReader {
     }
   }
 
+  /**
+   * Resumes once half the queue is consumed. libp2p's resume() first hands us everything the
+   * stream buffered while paused (which may refill the queue) and only then tells yamux to grant
+   * window again; a pause() from inside that hand-over would be undone by yamux's resume, and it
+   * would keep granting window to a stream that no longer reads, until the stream's read buffer
+   * overflowed and the stream was reset (StreamBufferError). So any pause waits until resume()
+   * has returned: then yamux stops granting window, and at most the one window it just granted
+   * arrives into the (now empty) stream buffer.
+   */
   private maybeResume(): void {
     if (!this.paused || this.queuedBytes > this.queueBytesMax / 2) return
     if (this.stream.readStatus !== 'paused') return
     this.paused = false
-    this.stream.resume()
+    this.resuming = true
+    try {
+      this.stream.resume()
+    } finally {
+      this.resuming = false
+    }
+    if (this.failure === undefined) this.maybePause()
   }
 }
