@@ -35,8 +35,54 @@ export interface Sublevels {
 
 const ENCODINGS = { keyEncoding: 'utf8', valueEncoding: 'view' } as const
 
+/** The sublevels made on each database: closing a database closes them, reopening does not. */
+const sublevelsOf = new WeakMap<Database, Set<Sublevel>>()
+
 export function openSublevel(db: Database, name: string | string[]): Sublevel {
-  return db.sublevel<string, Uint8Array>(name, ENCODINGS)
+  const sublevel = db.sublevel<string, Uint8Array>(name, ENCODINGS)
+  let sublevels = sublevelsOf.get(db)
+  if (sublevels === undefined) sublevelsOf.set(db, (sublevels = new Set()))
+  sublevels.add(sublevel)
+  return sublevel
+}
+
+/**
+ * Closes the database and opens it again, with every sublevel made by openSublevel. After one
+ * failed write (a full disk) LevelDB keeps its background error and fails every later write with
+ * it until it is reopened. Opening replays LevelDB's own log into a table, which needs some room
+ * on the disk; when that fails the database stays closed, and a later call opens it.
+ */
+export async function reopenDatabase(db: Database): Promise<void> {
+  if (db.status === 'open') await db.close()
+  await db.open()
+  await Promise.all([...(sublevelsOf.get(db) ?? [])].map(async (sublevel) => sublevel.open()))
+}
+
+/**
+ * What a disk that refuses writes says, in strerror's words: LevelDB reports these as
+ * LEVEL_IO_ERROR with the text in its message, not the errno as a code.
+ */
+const REFUSED_WRITE_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Disk quota exceeded/i, 'EDQUOT'],
+  [/File too large/i, 'EFBIG'],
+  [/Read-only file system/i, 'EROFS']
+]
+const REFUSED_WRITE_CODES = new Set(REFUSED_WRITE_MESSAGES.map(([, code]) => code))
+/** How deep a chain of `cause`s is followed. */
+const CAUSE_DEPTH_MAX = 4
+
+/** The errno of a write the disk refused (a code, or in LevelDB's message), else undefined. */
+export function refusedWriteErrno(err: unknown): string | undefined {
+  for (let at: unknown = err, depth = 0; at instanceof Error && depth < CAUSE_DEPTH_MAX; depth++) {
+    const code = (at as { code?: unknown }).code
+    if (typeof code === 'string' && REFUSED_WRITE_CODES.has(code)) return code
+    if (code === 'LEVEL_IO_ERROR') {
+      for (const [pattern, errno] of REFUSED_WRITE_MESSAGES) if (pattern.test(at.message)) return errno
+    }
+    at = at.cause
+  }
+  return undefined
 }
 
 /** Opens (creating if needed) the database at path and binds it to fsId. */

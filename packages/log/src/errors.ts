@@ -205,3 +205,20 @@ export class StoreLockedError extends LogError {
     super(`log store at ${path} is open in another process`, { path })
   }
 }
+
+/**
+ * The index (LevelDB) could not be written. `code` is the errno when the disk refused the write
+ * (ENOSPC, EDQUOT, EFBIG, EROFS; LevelDB itself names it only in its message), so that a full
+ * disk reaches the writer as ENOSPC; `cause` is LevelDB's error. The packs hold every record
+ * acknowledged; only the index lags them, in memory, until LevelDB takes writes again.
+ */
+export class IndexWriteError extends LogError {
+  override name = 'IndexWriteError' as const
+  readonly code: string | undefined
+  constructor(code: string | undefined, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause)
+    super(`the store's index could not be written: ${detail}`, { code, detail })
+    this.code = code
+    this.cause = cause
+  }
+}

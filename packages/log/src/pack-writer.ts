@@ -4,9 +4,10 @@
  * next frame would not fit, ending the old one with a seal frame. The current pack is zero-filled
  * ahead of its end in the background (PACK_PREALLOCATE_BYTES) so small flushes carry no metadata.
  *
- * After a failed commit the packs are cut back to the last durable point (which also drops any
- * unsynced chunk frames after it), so a failure leaves nothing half-written behind; if even that
- * fails, the writer refuses every later commit with the same error.
+ * After a failed commit or flush the packs are cut back to the last durable point (which also
+ * drops any unsynced chunk frames after it), so a failure leaves nothing half-written behind and
+ * the next commit works once the disk does (a full disk that has room again). If even the cut
+ * fails, every later commit and flush first tries it again, and fails with its error until then.
  */
 import assert from 'node:assert/strict'
 import {
@@ -97,7 +98,7 @@ export class PackWriter {
    * rethrown.
    */
   async commit(frames: readonly Frame[], durable: boolean, blocking = false): Promise<PackPosition[]> {
-    if (this.#failure !== undefined) throw this.#failure
+    await this.#rewound()
     assert(frames.length > 0)
     try {
       const start = this.#end
@@ -119,10 +120,18 @@ export class PackWriter {
     }
   }
 
-  /** Makes every frame written so far durable (close, and recovery of unsynced chunks). */
+  /**
+   * Makes every frame written so far durable (close). On failure the unsynced frames (chunks from
+   * the network) are cut off like a failed commit's, and the error is rethrown.
+   */
   async sync(): Promise<void> {
-    if (this.#failure !== undefined) throw this.#failure
-    await Promise.all([...this.#unsynced].map(async (file) => file.datasync()))
+    await this.#rewound()
+    try {
+      await Promise.all([...this.#unsynced].map(async (file) => file.datasync()))
+    } catch (err) {
+      await this.#rewind()
+      throw err
+    }
     this.#synced()
   }
 
@@ -233,22 +242,36 @@ export class PackWriter {
       .finally(() => (this.#fill = undefined))
   }
 
-  /** Cuts the packs back to the last durable point; on failure, refuses every later commit. */
+  /** Retries a cut that failed before; throws its error while it still fails. */
+  async #rewound(): Promise<void> {
+    if (this.#failure === undefined) return
+    await this.#rewind()
+    if (this.#failure !== undefined) throw this.#failure
+  }
+
+  /**
+   * Cuts the packs back to the last durable point; on failure, remembers the error (#rewound
+   * tries again). Each step may be repeated: a file is closed once, removed packs stay removed.
+   */
   async #rewind(): Promise<void> {
     try {
       await this.#fill
       const point = this.#durable
-      for (const file of this.#unsynced) if (file !== this.#file) file.close()
-      this.#unsynced.clear()
+      for (const file of [...this.#unsynced]) {
+        this.#unsynced.delete(file)
+        if (file !== this.#file) file.close()
+      }
       this.#unsyncedBytes = 0
       if (this.#file.number !== point.pack) {
-        this.#file.close()
         for (const number of this.#dir.list()) if (number > point.pack) this.#dir.remove(number)
-        this.#file = this.#dir.open(point.pack)
+        const file = this.#dir.open(point.pack)
+        this.#file.close()
+        this.#file = file
       }
       this.#file.truncate(point.offset)
       this.#end = point.offset
       this.#zeroed = point.offset
+      this.#failure = undefined
     } catch (err) {
       this.#failure = err
     }

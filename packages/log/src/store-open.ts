@@ -22,6 +22,10 @@ import { StoredRecords } from './stored-records.js'
 export interface StoreComponents {
   packDirectory?: (path: string) => PackDirectory
   packWriter?: PackWriterInit
+  /** Sees the LevelDB once it is open and checked (tests make its writes fail). */
+  database?: (db: Database) => void
+  /** Free bytes on the store's disk (default: statfs); tests say when a full disk has room. */
+  freeBytes?: () => Promise<number>
 }
 
 export interface StoreParts {
@@ -45,6 +49,7 @@ export async function openStoreParts(
   components: StoreComponents
 ): Promise<StoreParts> {
   const { db, sub } = await openDatabase(path, fsId)
+  components.database?.(db)
   let reader: PackReader | undefined
   let packs: PackWriter | undefined
   try {
@@ -54,7 +59,8 @@ export async function openStoreParts(
     const checkpoint = await readCheckpoint(sub)
     const { end } = await recover({ fsId, db, sub, dir, heads, forkKeys, checkpoint })
     packs = new PackWriter(dir, end, components.packWriter)
-    const index = new PackIndex({ db, meta: sub.meta, checkpoint: end })
+    const { freeBytes } = components
+    const index = new PackIndex({ db, meta: sub.meta, checkpoint: end, ...(freeBytes && { freeBytes }) })
     reader = new PackReader(dir)
     const records = new StoredRecords({ sub, index, reader })
     await checkHeads(
@@ -77,9 +83,14 @@ export async function closeStoreParts(parts: StoreParts): Promise<void> {
   let failure: unknown
   try {
     await parts.packs.sync()
+  } catch (err) {
+    failure = err // only unsynced chunks from the network are lost: the packs were cut before them
+    parts.index.discardUnsynced()
+  }
+  try {
     await parts.index.close(parts.packs.durable)
   } catch (err) {
-    failure = err // the packs hold everything acknowledged; the next open re-indexes
+    failure ??= err // the packs hold everything acknowledged; the next open re-indexes
   }
   await parts.reader.close()
   await parts.packs.close()

@@ -22,6 +22,8 @@ export class FaultyPackDirectory implements PackDirectory {
   writeFailures = 0
   /** Flushes still to fail. */
   syncFailures = 0
+  /** Truncations (the cut back after a failed commit) still to fail. */
+  truncateFailures = 0
   /** When set, the next write stores only this many of its bytes and then fails. */
   tearNextWriteAt: number | undefined
   /** Flushes done: fdatasync calls plus O_DSYNC writes. */
@@ -106,7 +108,13 @@ export class FaultyPackDirectory implements PackDirectory {
       preallocate: async (from, to) => file.preallocate(from, to),
       read: async (position, length) => file.read(position, length),
       readInto: async (position, target) => file.readInto(position, target),
-      truncate: (length) => file.truncate(length),
+      truncate: (length) => {
+        if (this.truncateFailures > 0) {
+          this.truncateFailures--
+          throw new InjectedFault('ftruncate failed', this.failureCode)
+        }
+        file.truncate(length)
+      },
       close: () => file.close()
     }
   }

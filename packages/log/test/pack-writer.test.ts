@@ -176,6 +176,54 @@ describe('crash and corruption', () => {
     expect((await scanAll(packs)).labels).toEqual(['a', 'f'])
   })
 
+  test('on a full disk a failed write or flush fails its commit, and commits work again once there is room', async () => {
+    // Goal: ENOSPC from a write, a blocking write or an fdatasync is an operating error the
+    // writer recovers from by itself: no refusal sticks once the disk takes writes again.
+    const packs = new FaultyPackDirectory(openPackDirectory(dir))
+    packs.failureCode = 'ENOSPC'
+    const w = writer(packs)
+    await w.commit([record('a')], true)
+    for (const blocking of [false, true]) {
+      packs.writeFailures = 1
+      await expect(w.commit([record('b')], true, blocking)).rejects.toMatchObject({ code: 'ENOSPC' })
+      packs.syncFailures = 1
+      await w.commit([record('u')], false, blocking)
+      await expect(w.commit([record('c')], true, blocking)).rejects.toMatchObject({ code: 'ENOSPC' })
+    }
+    await w.commit([record('d')], true, true)
+    await w.close()
+    expect((await scanAll(packs)).labels).toEqual(['a', 'd'])
+  })
+
+  test('a cut back that fails is tried again by the next commit, which then works', async () => {
+    // Goal: a failure of the cleanup itself must not refuse writes for good (it used to).
+    const packs = new FaultyPackDirectory(openPackDirectory(dir))
+    packs.failureCode = 'ENOSPC'
+    const w = writer(packs)
+    await w.commit([record('a')], true)
+    packs.writeFailures = 1
+    packs.truncateFailures = 2
+    await expect(w.commit([record('b')], true)).rejects.toMatchObject({ code: 'ENOSPC' })
+    await expect(w.commit([record('c')], true)).rejects.toMatchObject({ message: 'ftruncate failed' })
+    await w.commit([record('d')], true)
+    await w.close()
+    expect((await scanAll(packs)).labels).toEqual(['a', 'd'])
+  })
+
+  test('a failed sync cuts off the unsynced frames and the writer goes on', async () => {
+    // Goal: close's flush of network chunks may fail on a full disk; the packs stay consistent.
+    const packs = new FaultyPackDirectory(openPackDirectory(dir))
+    const w = writer(packs)
+    await w.commit([record('a')], true)
+    await w.commit([record('u')], false)
+    packs.syncFailures = 1
+    await expect(w.sync()).rejects.toMatchObject({ name: 'InjectedFault' })
+    expect(w.durable).toEqual(w.end)
+    await w.commit([record('b')], true)
+    await w.close()
+    expect((await scanAll(packs)).labels).toEqual(['a', 'b'])
+  })
+
   test('unsynced frames become durable with the next durable commit, or go with a failed one', async () => {
     // Goal: chunks from the network ride on the next flush; a failure cuts back to the last one.
     const packs = new FaultyPackDirectory(openPackDirectory(dir))
