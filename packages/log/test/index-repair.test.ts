@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { openDatabase, type Database, type Sublevels } from '../src/database.js'
+import { openDatabase, refusedWriteErrno, type Database, type Sublevels } from '../src/database.js'
 import { decodeCheckpoint, META_CHECKPOINT_KEY } from '../src/layout.js'
 import { withComponents } from '../src/log-store.js'
 import {
@@ -51,6 +51,18 @@ function fullDisk(db: Database): FullDisk {
 }
 
 const pause = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+test("a refused write is recognised by its code, in LevelDB's message, or in a cause", () => {
+  // Goal: LevelDB names the errno only in its message; fuse/errno.ts needs it as a code.
+  const level = (message: string): Error => Object.assign(new Error(message), { code: 'LEVEL_IO_ERROR' })
+  expect(refusedWriteErrno(level('IO error: /s/000003.log: No space left on device'))).toBe('ENOSPC')
+  expect(refusedWriteErrno(level('IO error: /s/MANIFEST-000002: Disk quota exceeded'))).toBe('EDQUOT')
+  expect(refusedWriteErrno(level('IO error: /s/LOCK: Read-only file system'))).toBe('EROFS')
+  expect(refusedWriteErrno(Object.assign(new Error('write'), { code: 'ENOSPC' }))).toBe('ENOSPC')
+  expect(refusedWriteErrno(new Error('closing', { cause: level('No space left on device') }))).toBe('ENOSPC')
+  expect(refusedWriteErrno(level('IO error: /s/000003.log: Input/output error'))).toBeUndefined()
+  expect(refusedWriteErrno(new Error('No space left on device'))).toBeUndefined() // not LevelDB's
+})
 
 describe('the index over a full disk', () => {
   let dir = ''
