@@ -165,7 +165,7 @@ export class PackIndex {
     const values = keys.map((key) => this.pending(sublevel, key))
     const missing = keys.filter((_, index) => values[index] === undefined)
     if (missing.length === 0) return values
-    await this.#repairing
+    if (this.#repairing !== undefined) await this.#repairing // LevelDB is being reopened
     const stored = await sublevel.getMany(missing)
     let next = 0
     return values.map((value) => value ?? stored[next++])
@@ -176,7 +176,7 @@ export class PackIndex {
     const found = keys.map((key) => this.pending(sublevel, key) !== undefined)
     const missing = keys.filter((_, index) => !found[index])
     if (missing.length === 0) return found
-    await this.#repairing
+    if (this.#repairing !== undefined) await this.#repairing // LevelDB is being reopened
     const stored = await sublevel.hasMany(missing)
     let next = 0
     return found.map((present) => present || stored[next++] === true)
