@@ -10,6 +10,8 @@ import { rngFor, runWorkload, syncAll, type WorkloadPeer } from '../../packages/
 const SEEDS = Number(process.env.IVYFS_FS_STORE_SEEDS ?? 100)
 const FIRST_SEED = Number(process.env.IVYFS_FS_FIRST_SEED ?? 1)
 const dirs: string[] = []
+/** About 0.5 s per seed on an idle machine; a loaded 2-core CI box needs several times that. */
+const SEEDS_TIMEOUT_MS = Math.max(60_000, SEEDS * 3_000)
 
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
@@ -132,5 +134,5 @@ describe('convergence of participants on real LogStores', () => {
         for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
       }
     }
-  })
+  }, SEEDS_TIMEOUT_MS)
 })

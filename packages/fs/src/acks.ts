@@ -43,8 +43,9 @@ export class AckScheduler {
 
   /** Every newly stored record (ours and others'). */
   observe(record: ViewRecord): void {
+    if (this.stopped || !needsAck(record.body.ops)) return
     const author = toHex(record.body.author)
-    if (this.stopped || author === this.c.author || !needsAck(record.body.ops)) return
+    if (author === this.c.author) return
     if ((this.owed.get(author) ?? -1) < record.body.seq) this.owed.set(author, record.body.seq)
     this.schedule()
   }

@@ -126,9 +126,14 @@ export class Filesystem extends FsWriter {
       sublevel === undefined ? undefined : new SnapshotWriter(sublevel, view, init.snapshotEveryRecords)
   }
 
+  /** A record the log announced: queued, so that a batch of them is applied at once (view.ts). */
   private ingest(record: ViewRecord): void {
-    this.view.ingest(record)
-    this.newest.note(toHex(record.body.author), record.body.seq, record.body.timeMs)
+    this.view.enqueue(record)
+    this.noteRecord(record)
+  }
+
+  private noteRecord(record: ViewRecord): void {
+    this.newest.note(this.view.authorName(record.body.author), record.body.seq, record.body.timeMs)
     this.acks?.observe(record)
   }
 
@@ -172,13 +177,18 @@ export class Filesystem extends FsWriter {
     const loaded = sublevel === undefined ? undefined : await loadSnapshot(sublevel)
     const view = new View(loaded ?? {})
     const fs = new Filesystem(log, view, init.exclusive ?? localExclusiveCreate, init)
+    // Every log's records after the snapshot in one batch: one placement pass (linear, see
+    // pending.ts) and one application in order, with no rollback between logs.
+    const records: ViewRecord[] = []
     for (const author of log.authors()) {
-      const records: ViewRecord[] = []
-      const from = Math.max(0, Math.min(view.clocks.length(toHex(author)), log.length(author) - 1))
-      for await (const record of log.range(author, from)) records.push(record)
-      for (const record of records) fs.newest.note(toHex(author), record.body.seq, record.body.timeMs)
-      view.ingestMany(records)
+      const hex = view.clocks.names.hex(author)
+      const from = Math.max(0, Math.min(view.clocks.length(hex), log.length(author) - 1))
+      for await (const record of log.range(author, from)) {
+        records.push(record)
+        fs.newest.note(hex, record.body.seq, record.body.timeMs)
+      }
     }
+    view.ingestMany(records)
     view.advanceStable()
     await fs.recover()
     return fs
@@ -226,7 +236,8 @@ export class Filesystem extends FsWriter {
     if (ops.length === 0) throw new InvalidError('a record needs at least one op')
     this.stampMs = this.nowMs()
     const record = await this.log.append(ops, { timeMs: this.stampMs })
-    this.ingest(record)
+    this.view.ingest(record) // applied before returning: read-your-writes
+    this.noteRecord(record)
     return record
   }
 
@@ -236,9 +247,9 @@ export class Filesystem extends FsWriter {
 
   /** Whether `author` may write `record` at this point (LogStore's membership check). */
   admits(author: Uint8Array, record: ViewRecord): boolean {
-    const state = this.view.state
+    const state = this.view.membershipState()
     if (state.meta.root === undefined) return record.body.seq === 0 && record.body.ops[0]?.type === 'genesis'
-    const member = state.members.get(toHex(author))
+    const member = state.members.get(this.view.authorName(author))
     if (member === undefined) return false
     if (member.removedFromSeq !== undefined && record.body.seq >= member.removedFromSeq) return false
     return true

@@ -6,7 +6,7 @@
  * version-vector comparator is used anywhere.
  */
 import type { VersionEntry } from '@ivyfs/log'
-import { toHex } from './bytes.js'
+import { AuthorNames } from './author-names.js'
 
 export interface OrderKey {
   readonly lamport: number
@@ -38,6 +38,8 @@ export interface Placement {
 /** Per-author lamports and version vectors: what places a new record in the order. */
 export class Clocks {
   private readonly authors = new Map<string, AuthorClock>()
+  /** Author keys as interned hex strings (one string per member, not one per record). */
+  readonly names = new AuthorNames()
 
   private clock(author: string): AuthorClock {
     let clock = this.authors.get(author)
@@ -79,16 +81,36 @@ export class Clocks {
     const held = clock?.lamports.length ?? 0
     if (seq !== held) return 'missing'
     let lamport = seq === 0 ? 0 : (clock?.lamports[seq - 1] ?? 0)
-    const fullVv = new Map(clock?.latestVv ?? [])
+    const latestVv = clock?.latestVv
+    // Copy on write: most records add nothing to their author's vv and share the previous map.
+    let fullVv: Map<string, number> | undefined
     for (const entry of delta) {
-      const other = toHex(entry.author)
+      const other = this.names.hex(entry.author)
       if (other === author) continue
       const otherLamport = this.lamport(other, entry.seq)
       if (otherLamport === undefined) return 'missing'
       if (otherLamport > lamport) lamport = otherLamport
-      if ((fullVv.get(other) ?? -1) < entry.seq) fullVv.set(other, entry.seq)
+      if (((fullVv ?? latestVv)?.get(other) ?? -1) < entry.seq) {
+        fullVv ??= new Map(latestVv ?? [])
+        fullVv.set(other, entry.seq)
+      }
     }
-    return { lamport: lamport + 1, fullVv }
+    return { lamport: lamport + 1, fullVv: fullVv ?? latestVv ?? new Map() }
+  }
+
+  /** The first record a record of `author` at `seq` lacks (when `place` said 'missing'). */
+  missingPredecessor(
+    author: string,
+    seq: number,
+    delta: readonly VersionEntry[]
+  ): { readonly author: string; readonly seq: number } | undefined {
+    const held = this.length(author)
+    if (seq > held) return { author, seq: seq - 1 }
+    for (const entry of delta) {
+      const other = this.names.hex(entry.author)
+      if (other !== author && this.length(other) <= entry.seq) return { author: other, seq: entry.seq }
+    }
+    return undefined
   }
 
   commit(author: string, placement: Placement): void {

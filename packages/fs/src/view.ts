@@ -4,10 +4,13 @@
  * suffix rolls the suffix back to its position (undo logs) and replays it. Records that can
  * never again have a record ordered before them become stable: their undo logs are dropped.
  */
+import assert from 'node:assert/strict'
+import type { Op } from '@ivyfs/log'
 import { toHex } from './bytes.js'
 import type { RecInfo, ViewRecord } from './model.js'
 import { applyRecord } from './apply.js'
 import { Clocks, compareKeys, type FullVv, type OrderKey } from './order.js'
+import { PendingRecords } from './pending.js'
 import { State } from './state.js'
 import { stableFrontier } from './stability.js'
 import { UndoLog } from './undo.js'
@@ -35,10 +38,14 @@ export type ViewListener = (change: ViewChange) => void
 const STABLE_CHECK_EVERY = 32
 
 export class View {
-  readonly state: State
-  readonly clocks: Clocks
+  private readonly current: State
+  private readonly clockState: Clocks
+  /** Records handed to `enqueue`, applied together at the end of the current synchronous run. */
+  private inbox: ViewRecord[] = []
+  private flushScheduled = false
+  private inboxChangesMembers = false
   private tentative: Placed[] = []
-  private readonly pending = new Map<string, ViewRecord>()
+  private readonly pending = new PendingRecords()
   private readonly listeners = new Set<ViewListener>()
   private sinceStableCheck = 0
   /** Records folded into the stable state since this view was made (or loaded). */
@@ -47,16 +54,68 @@ export class View {
   orderViolations = 0
 
   constructor(init: { state?: State; clocks?: Clocks } = {}) {
-    this.state = init.state ?? new State()
-    this.clocks = init.clocks ?? new Clocks()
+    this.current = init.state ?? new State()
+    this.clockState = init.clocks ?? new Clocks()
+  }
+
+  /** The merged state (records queued by `enqueue` are applied first). */
+  get state(): State {
+    this.flush()
+    return this.current
+  }
+
+  get clocks(): Clocks {
+    this.flush()
+    return this.clockState
   }
 
   get tentativeCount(): number {
+    this.flush()
     return this.tentative.length
   }
 
   get pendingCount(): number {
+    this.flush()
     return this.pending.size
+  }
+
+  /** An author key as the view names it (interned hex; never applies queued records). */
+  authorName(key: Uint8Array): string {
+    return this.clockState.names.hex(key)
+  }
+
+  /**
+   * Queues a record. Queued records are applied as one batch (one placement pass, at most one
+   * rollback) in a microtask, or as soon as anything reads the view: records a catch-up
+   * delivers author by author, each sorting before the previous author's, then cost one replay
+   * of the tentative suffix per batch instead of one per record.
+   */
+  enqueue(record: ViewRecord): void {
+    this.inbox.push(record)
+    if (!this.inboxChangesMembers) this.inboxChangesMembers = record.body.ops.some(changesMembers)
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  /**
+   * The state for a membership check (LogStore's admission of each incoming record): queued
+   * records are applied first only when one of them changes membership, so that checking every
+   * record of a batch does not apply the batch one record at a time.
+   */
+  membershipState(): State {
+    if (this.inboxChangesMembers) this.flush()
+    return this.current
+  }
+
+  /** Applies the queued records now. */
+  flush(): void {
+    this.flushScheduled = false
+    this.inboxChangesMembers = false
+    if (this.inbox.length === 0) return
+    const records = this.inbox
+    this.inbox = []
+    this.ingestMany(records)
   }
 
   subscribe(listener: ViewListener): () => void {
@@ -66,6 +125,7 @@ export class View {
 
   /** Adds one record (any arrival order; records missing predecessors wait). */
   ingest(record: ViewRecord): 'applied' | 'duplicate' | 'pending' {
+    this.flush()
     const before = this.pending.size
     const placed = this.placeAll([record])
     if (placed.length === 0) return this.pending.size > before ? 'pending' : 'duplicate'
@@ -75,42 +135,52 @@ export class View {
 
   /** Adds many records with at most one rollback (restart, network batches). */
   ingestMany(records: Iterable<ViewRecord>): number {
+    this.flush()
     const placed = this.placeAll(records)
     if (placed.length > 0) this.insert(placed)
     return placed.length
   }
 
-  /** Places records whose predecessors are held; the rest wait in `pending`. */
+  /**
+   * Places every record whose predecessors are held (with the ones they unblock); the rest wait
+   * in `pending`, indexed by the record each waits for (pending.ts), so the work is linear.
+   */
   private placeAll(records: Iterable<ViewRecord>): Placed[] {
     const placed: Placed[] = []
-    let progress = false
-    for (const record of records) if (this.placeOne(record, placed)) progress = true
-    while (progress && this.pending.size > 0) {
-      progress = false
-      for (const record of [...this.pending.values()]) if (this.placeOne(record, placed)) progress = true
+    const ready: string[] = []
+    for (const record of records) {
+      const author = this.clockState.names.hex(record.body.author)
+      const seq = record.body.seq
+      const next = this.clockState.length(author)
+      if (seq < next || !this.pending.add(author, seq, record)) continue
+      if (seq === next) ready.push(author)
+    }
+    for (let author = ready.pop(); author !== undefined; author = ready.pop()) {
+      this.placeRun(author, placed, ready)
     }
     return placed
   }
 
-  private placeOne(record: ViewRecord, placed: Placed[]): boolean {
-    const author = toHex(record.body.author)
-    const seq = record.body.seq
-    const pendingKey = `${author}:${seq}`
-    if (seq < this.clocks.length(author)) {
-      this.pending.delete(pendingKey)
-      return false
+  /** Places the author's waiting records from its next seq on, as far as their predecessors allow. */
+  private placeRun(author: string, placed: Placed[], ready: string[]): void {
+    for (;;) {
+      const seq = this.clockState.length(author)
+      const record = this.pending.peek(author, seq)
+      if (record === undefined) return
+      const placement = this.clockState.place(author, seq, record.body.vv)
+      if (placement === 'missing') {
+        const lacked = this.clockState.missingPredecessor(author, seq, record.body.vv)
+        assert(lacked !== undefined, 'a record that cannot be placed lacks a predecessor')
+        this.pending.wait(lacked.author, lacked.seq, author)
+        return
+      }
+      this.pending.delete(author, seq)
+      this.clockState.commit(author, placement)
+      const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
+      const key = { lamport: placement.lamport, author }
+      placed.push({ key, rec, fullVv: placement.fullVv, record, undo: new UndoLog() })
+      for (const waiter of this.pending.wake(author, seq)) ready.push(waiter)
     }
-    const placement = this.clocks.place(author, seq, record.body.vv)
-    if (placement === 'missing') {
-      this.pending.set(pendingKey, record)
-      return false
-    }
-    this.pending.delete(pendingKey)
-    this.clocks.commit(author, placement)
-    const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
-    const key = { lamport: placement.lamport, author }
-    placed.push({ key, rec, fullVv: placement.fullVv, record, undo: new UndoLog() })
-    return true
   }
 
   /** Index of the first tentative record that sorts after `key`. */
@@ -145,7 +215,7 @@ export class View {
   private apply(entry: Placed, touched: Set<string>): void {
     entry.undo = new UndoLog()
     const input = { rec: entry.rec, fullVv: entry.fullVv, ops: entry.record.body.ops }
-    for (const ino of applyRecord(this.state, input, entry.undo)) touched.add(ino)
+    for (const ino of applyRecord(this.current, input, entry.undo)) touched.add(ino)
     this.tentative.push(entry)
   }
 
@@ -157,8 +227,9 @@ export class View {
 
   /** Folds the longest prefix that no future record can sort into; returns how many. */
   advanceStable(): number {
+    this.flush()
     this.sinceStableCheck = 0
-    const frontier = stableFrontier(this.state, this.clocks)
+    const frontier = stableFrontier(this.current, this.clockState)
     if (frontier === undefined) return 0
     let last = -1
     for (let i = this.tentative.length - 1; i >= 0; i--) {
@@ -171,7 +242,7 @@ export class View {
     const folded = this.tentative.splice(0, last + 1)
     for (const entry of folded) {
       entry.undo.discard()
-      this.clocks.markStable(entry.rec.author, entry.rec.seq, entry.fullVv)
+      this.clockState.markStable(entry.rec.author, entry.rec.seq, entry.fullVv)
       this.lastStableKey = entry.key
     }
     this.stableRecords += folded.length
@@ -180,10 +251,11 @@ export class View {
 
   /** Runs `fn` on the stable state alone (tentative records unapplied, then replayed). */
   withStableState<T>(fn: (state: State, clocks: Clocks) => T): T {
+    this.flush()
     const suffix = this.tentative.splice(0)
     for (let i = suffix.length - 1; i >= 0; i--) (suffix[i] as Placed).undo.rollback()
     try {
-      return fn(this.state, this.clocks)
+      return fn(this.current, this.clockState)
     } finally {
       const touched = new Set<string>()
       for (const entry of suffix) this.apply(entry, touched)
@@ -192,9 +264,12 @@ export class View {
 
   /** The tentative records in order (for history and tests). */
   tentativeRecords(): readonly Placed[] {
+    this.flush()
     return this.tentative
   }
 }
+
+const changesMembers = (op: Op): boolean => op.type === 'member' || op.type === 'genesis'
 
 function mergeSorted(a: Placed[], b: Placed[]): Placed[] {
   const result: Placed[] = []
