@@ -34,15 +34,9 @@ export function encodeCanonical(value: unknown): Uint8Array {
 }
 
 export function decodeCanonical(bytes: Uint8Array): DecodeResult {
-  let value: unknown
-  try {
-    value = decode(bytes, DECODE_OPTIONS)
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err)
-    if (TRUNCATION.test(detail)) return { ok: false, failure: 'truncated', detail }
-    if (/strict decode/.test(detail)) return { ok: false, failure: 'noncanonical', detail }
-    return { ok: false, failure: 'malformed', detail }
-  }
+  const decoded = decodeStrictOnly(bytes)
+  if (!decoded.ok) return decoded
+  const value = decoded.value
   let again: Uint8Array
   try {
     again = encodeCanonical(value)
@@ -52,4 +46,21 @@ export function decodeCanonical(bytes: Uint8Array): DecodeResult {
   if (!bytesEqual(again, bytes))
     return { ok: false, failure: 'noncanonical', detail: 'bytes differ on re-encoding' }
   return { ok: true, value }
+}
+
+/**
+ * The strict decode alone, without re-encoding to compare. Only for callers that establish the
+ * one-encoding property themselves, more cheaply than a generic re-encode: a record's envelope
+ * (two byte strings, where strict decoding already rejects every other encoding) and a record
+ * body (record-codec re-encodes the decoded body with its own encoder and compares).
+ */
+export function decodeStrictOnly(bytes: Uint8Array): DecodeResult {
+  try {
+    return { ok: true, value: decode(bytes, DECODE_OPTIONS) }
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err)
+    if (TRUNCATION.test(detail)) return { ok: false, failure: 'truncated', detail }
+    if (/strict decode/.test(detail)) return { ok: false, failure: 'noncanonical', detail }
+    return { ok: false, failure: 'malformed', detail }
+  }
 }

@@ -16,6 +16,7 @@ import {
   type RecordBody,
   type SignedRecord
 } from '../src/index.js'
+import { encodeEnvelope } from '../src/record-codec.js'
 import { entry, makeRecord, sampleOps, seededKeys, testFs } from './helpers.js'
 
 const fs = testFs()
@@ -254,5 +255,47 @@ describe('genesis', () => {
     refuse(member, { author: member.publicKey })
     refuse(fs.creator, { seq: 1, prev: sha256(Uint8Array.of(1)) })
     refuse(fs.creator, { ops: [{ type: 'ack' }, ...fs.genesisOps] })
+  })
+})
+
+describe('a record kept between two decodes', () => {
+  test('the second decode of the same bytes reuses the first and still checks the signature', () => {
+    // Goal: the network decodes a peer's record once (keep) and the store's ingest decodes the
+    // same array again; that second decode must not redo the work, and must never skip the
+    // signature check that the first one left out.
+    const good = makeRecord(member, { fsId: fs.fsId, seq: 0 }).bytes
+    const first = decodeRecord(good, { verify: false, keep: true })
+    expect(decodeRecord(good)).toBe(first)
+    // Taken once: a third decode starts afresh and gives an equal, separate record.
+    const third = decodeRecord(good)
+    expect(third).not.toBe(first)
+    expect(third.id).toEqual(first.id)
+
+    const forged = rawRecord(rawBody(), other)
+    expect(decodeRecord(forged, { verify: false, keep: true }).body.seq).toBe(1)
+    expectRefused(forged, 'InvalidSignatureError')
+    expectRefused(forged, 'InvalidSignatureError')
+  })
+
+  test('a kept record stays what was decoded, even if the array is changed afterwards', () => {
+    // Goal: what the store receives is always self-consistent: the record's own bytes, verified.
+    const bytes = makeRecord(member, { fsId: fs.fsId, seq: 0 }).bytes.slice()
+    const original = bytes.slice()
+    decodeRecord(bytes, { verify: false, keep: true })
+    bytes.fill(0)
+    const record = decodeRecord(bytes)
+    expect(record.bytes).toEqual(original)
+    expect(bytesEqual(record.id, decodeRecord(original).id)).toBe(true)
+  })
+})
+
+describe('the record envelope', () => {
+  test('is written byte for byte as the canonical CBOR of [body, signature], at every head size', () => {
+    // Goal: the hand-written envelope never drifts from the codec's canonical encoding.
+    const signature = new Uint8Array(64).fill(9)
+    for (const length of [0, 1, 23, 24, 255, 256, 65_535, 65_536, 300_000]) {
+      const body = new Uint8Array(length).fill(length & 0xff)
+      expect(encodeEnvelope(body, signature)).toEqual(new Uint8Array(encode([body, signature])))
+    }
   })
 })
