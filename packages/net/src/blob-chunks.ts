@@ -16,6 +16,7 @@ import {
   type Hash,
   type Op
 } from '@ivyfs/log'
+import { PUSH_READ_CHUNKS } from './constants.js'
 import { MalformedMessageError } from './errors.js'
 
 export interface ChunkRef {
@@ -83,6 +84,43 @@ export async function blobChunkRefs(blobs: BlobStore, blob: BlobRef): Promise<Ch
     { id: blob.id, length: manifestLength },
     ...ids.map((id, i) => ({ id, length: chunkLength(blob.length, i) }))
   ]
+}
+
+/** A chunk with its bytes, as pushed to a peer. */
+export interface ChunkBytes {
+  id: Hash
+  bytes: Uint8Array
+}
+
+/**
+ * Every chunk of a held blob with its bytes, manifest first (what an author pushes). Data chunks
+ * are read PUSH_READ_CHUNKS at a time in one ranged read of the blob (one index lookup and one
+ * read for the batch, each chunk still checked by hash), and the next batch is read while the
+ * consumer sends this one. Throws the store's BlobMissingError if any of it is absent.
+ */
+export async function* readBlobChunks(blobs: BlobStore, blob: BlobRef): AsyncGenerator<ChunkBytes> {
+  if (blob.length <= BLOB_CHUNK_BYTES) {
+    yield { id: blob.id, bytes: await blobs.get(blob.id, blob.length) }
+    return
+  }
+  const manifest = await blobs.get(blob.id, manifestBytesLength(blob.length))
+  const ids = manifestChunkIds(manifest, blob.length)
+  yield { id: blob.id, bytes: manifest }
+  const batchBytes = PUSH_READ_CHUNKS * BLOB_CHUNK_BYTES
+  const readBatch = (first: number): Promise<Uint8Array> => {
+    const read = blobs.read(blob.id, blob.length, first * BLOB_CHUNK_BYTES, batchBytes)
+    read.catch(() => undefined) // awaited below, unless the consumer stops first: never unhandled
+    return read
+  }
+  let next = readBatch(0)
+  for (let first = 0; first < ids.length; first += PUSH_READ_CHUNKS) {
+    const batch = await next
+    if (first + PUSH_READ_CHUNKS < ids.length) next = readBatch(first + PUSH_READ_CHUNKS)
+    for (let index = first; index < Math.min(ids.length, first + PUSH_READ_CHUNKS); index++) {
+      const offset = (index - first) * BLOB_CHUNK_BYTES
+      yield { id: ids[index]!, bytes: batch.subarray(offset, offset + chunkLength(blob.length, index)) }
+    }
+  }
 }
 
 /**

@@ -92,6 +92,11 @@ export const INGEST_WINDOW_BYTES = 16 * 1024 * 1024
 export const LIVE_QUEUE_RECORDS_MAX = 1024
 /** Bytes in one peer's live queue (same reason). */
 export const LIVE_QUEUE_BYTES_MAX = 16 * 1024 * 1024
+/**
+ * Chunks of a blob an author reads at once to push them (1 MiB: one index lookup and one read per
+ * batch instead of one per chunk), with the next batch read while this one is sent: 2 MiB per session.
+ */
+export const PUSH_READ_CHUNKS = 16
 /** Blob ids a sender remembers as already pushed to one peer, so shared blobs go once. */
 export const PUSHED_BLOBS_REMEMBERED = 1024
 /** Have messages are coalesced over this window: peers learn our progress without a message per record. */

@@ -1,10 +1,12 @@
 /**
  * The receiving half of a replication session: reads frames in order and acts on each.
- * - chunk: verified by hash and stored (the record that needs it follows).
- * - rec: checked for our fs id; if it references blobs we lack, its signature is checked first
- *   (never fetch data for a forged record), then the blobs are fetched; then it is ingested.
- *   Up to INGEST_WINDOW_RECORDS ingests are in flight, so the store group-commits them; their outcome
- *   decides what happens to the peer (ingest-outcome.ts).
+ * - chunk: verified by hash and stored; the loop does not wait for the put (the record that
+ *   needs it follows, and waits for it).
+ * - rec: checked for our fs id; then, in the window: once the chunks stored before it have
+ *   landed, if it references blobs we lack its signature is checked first (never fetch data for
+ *   a forged record), then the blobs are fetched; then it is ingested, in arrival order.
+ *   Up to INGEST_WINDOW_RECORDS ingests and chunk puts (INGEST_WINDOW_BYTES) are in flight, so the
+ *   store group-commits them; their outcome decides what happens to the peer (ingest-outcome.ts).
  * - have: the peer's progress, for the outbox.  bye: the peer is leaving; stop.
  * Any PeerError thrown here ends the session and disconnects the peer.
  */
@@ -48,6 +50,10 @@ export interface InboxContext {
 export class Inbox {
   private inflight: Array<{ done: Promise<void>; bytes: number; settled: boolean }> = []
   private inflightBytes = 0
+  /** Chunk puts started and not yet finished. */
+  private readonly chunkWrites = new Set<Promise<void>>()
+  /** Resolves once the last received record was handed to the store (or set aside). */
+  private handedOver: Promise<void> = Promise.resolve()
   private failure: Error | undefined
   recordsStored = 0
   /** Set when the peer said goodbye, with its reason. */
@@ -93,18 +99,36 @@ export class Inbox {
     if (this.failure !== undefined) throw this.failure
   }
 
+  /**
+   * Starts storing a chunk without waiting for it: a put waits for the commit group ahead of it
+   * (often an fsync of earlier records), and the frames behind it need not. The record that needs
+   * the chunk waits for it instead (receive). Counted in the window like an ingest.
+   */
   private async storeChunk(id: Uint8Array, bytes: Uint8Array): Promise<void> {
+    const write = this.putChunk(id, bytes)
+    this.chunkWrites.add(write)
+    void write.then(() => this.chunkWrites.delete(write))
+    await this.track(write, bytes.byteLength)
+  }
+
+  /** Never rejects: a refusal is recorded and surfaces through checkFailure. */
+  private async putChunk(id: Uint8Array, bytes: Uint8Array): Promise<void> {
     try {
       await this.context.store.blobs.putChunk(id, bytes)
     } catch (err) {
       if (err instanceof Error && err.name === 'CorruptBlobError')
-        throw new BadChunkError(toHex(id), err.message)
-      throw err
+        this.setFailure(new BadChunkError(toHex(id), err.message))
+      else this.setFailure(err instanceof Error ? err : new Error(String(err)))
     }
   }
 
+  /**
+   * Checks what can be checked at once (encoding, fs id), then lets the record wait in the window
+   * for its blobs (chunks being stored, or a fetch) while the next frames are read. Records are
+   * handed to the store in the order they arrived, so it still sees them in causal order.
+   */
   private async receive(bytes: Uint8Array): Promise<void> {
-    const { store, fetcher, peer, signal, logger } = this.context
+    const { store } = this.context
     const record = decodeOrBlame(bytes, false)
     if (!bytesEqual(record.body.fsId, store.fsId)) {
       throw new BadRecordError('WrongFsIdError', `record of filesystem ${toHex(record.body.fsId)}`)
@@ -112,38 +136,76 @@ export class Inbox {
     const author = toHex(record.body.author)
     this.context.outbox.peerHolds(author, record.body.seq)
     this.context.onPeerVv(new Map([[author, record.body.seq]]))
-    if (store.length(record.body.author) > record.body.seq) {
-      // Already held (or a fork of it): the store decides which, without fetching any blob.
-      await this.ingestInWindow(bytes, author, record.body.seq)
-      return
-    }
-    const blobs = blobRefsOf(record.body.ops)
-    if (blobs.length > 0) {
-      let missing = false
-      for (const blob of blobs) if (!(await store.blobs.has(blob.id, blob.length))) missing = true
-      if (missing) {
-        decodeOrBlame(bytes, true)
-        try {
-          await fetcher.ensure(blobs, peer, signal)
-        } catch (err) {
-          if (signal.aborted || !(err instanceof NetError)) throw err
-          logger.warn('record set aside: its blob could not be fetched', {
-            author,
-            seq: record.body.seq,
-            ...describeError(err)
-          })
-          this.context.requestResync()
-          return
-        }
-      }
-    }
-    await this.ingestInWindow(bytes, author, record.body.seq)
+    // Already held (or a fork of it): the store decides which, without fetching any blob.
+    const held = store.length(record.body.author) > record.body.seq
+    const chunkWrites = held ? [] : [...this.chunkWrites]
+    const previous = this.handedOver
+    let handOver!: () => void
+    this.handedOver = new Promise((resolve) => (handOver = resolve))
+    const done = this.prepareAndIngest({ record, bytes, author, held, chunkWrites, previous, handOver })
+    await this.track(done, bytes.byteLength)
   }
 
-  /** Starts an ingest, then waits while the window of ingests in flight is full. */
-  private async ingestInWindow(bytes: Uint8Array, author: string, seq: number): Promise<void> {
-    const entry = { done: Promise.resolve(), bytes: bytes.byteLength, settled: false }
-    entry.done = this.ingest(bytes, author, seq).finally(() => (entry.settled = true))
+  /** Never rejects: a refusal is recorded and surfaces through checkFailure. */
+  private async prepareAndIngest(job: {
+    record: SignedRecord
+    bytes: Uint8Array
+    author: string
+    held: boolean
+    chunkWrites: Array<Promise<void>>
+    previous: Promise<void>
+    handOver: () => void
+  }): Promise<void> {
+    try {
+      const ready = job.held || (await this.ensureBlobs(job.record, job.bytes, job.author, job.chunkWrites))
+      await job.previous
+      if (!ready) return
+      // store.ingest queues the record synchronously: the next record may be handed over now.
+      const ingest = this.ingest(job.bytes, job.author, job.record.body.seq)
+      job.handOver()
+      await ingest
+    } catch (err) {
+      this.setFailure(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      job.handOver()
+    }
+  }
+
+  /** Whether every blob the record references is held, fetching what is not; false: set aside. */
+  private async ensureBlobs(
+    record: SignedRecord,
+    bytes: Uint8Array,
+    author: string,
+    chunkWrites: Array<Promise<void>>
+  ): Promise<boolean> {
+    const { store, fetcher, peer, signal, logger } = this.context
+    const blobs = blobRefsOf(record.body.ops)
+    if (blobs.length === 0) return true
+    // The author pushed this record's chunks just before it: let them land first.
+    await Promise.all(chunkWrites)
+    let missing = false
+    for (const blob of blobs) if (!(await store.blobs.has(blob.id, blob.length))) missing = true
+    if (!missing) return true
+    decodeOrBlame(bytes, true)
+    try {
+      await fetcher.ensure(blobs, peer, signal)
+    } catch (err) {
+      if (signal.aborted || !(err instanceof NetError)) throw err
+      logger.warn('record set aside: its blob could not be fetched', {
+        author,
+        seq: record.body.seq,
+        ...describeError(err)
+      })
+      this.context.requestResync()
+      return false
+    }
+    return true
+  }
+
+  /** Adds work to the window, then waits while the window (records and bytes in flight) is full. */
+  private async track(done: Promise<void>, bytes: number): Promise<void> {
+    const entry = { done, bytes, settled: false }
+    void done.then(() => (entry.settled = true))
     this.inflight.push(entry)
     this.inflightBytes += entry.bytes
     for (;;) {
@@ -198,10 +260,13 @@ export class Inbox {
   }
 }
 
-/** Decodes record bytes; anything that does not decode (or verify) is the sender's fault. */
+/**
+ * Decodes record bytes; anything that does not decode (or verify) is the sender's fault. The
+ * decoded record is kept for these bytes, so the store's ingest does not decode them again.
+ */
 function decodeOrBlame(bytes: Uint8Array, verify: boolean): SignedRecord {
   try {
-    return decodeRecord(bytes, { verify })
+    return decodeRecord(bytes, { verify, keep: true })
   } catch (err) {
     const name = err instanceof Error ? err.name : 'unknown'
     throw new BadRecordError(name, err instanceof Error ? err.message : String(err))

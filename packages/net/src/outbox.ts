@@ -10,7 +10,7 @@
  * other authors travel alone and the receiver pulls their blobs (no duplicate pushes in a mesh).
  */
 import { bytesEqual, fromHex, toHex, type LogStore, type SignedRecord, type VersionVector } from '@ivyfs/log'
-import { blobChunkRefs, blobRefsOf } from './blob-chunks.js'
+import { blobRefsOf, readBlobChunks } from './blob-chunks.js'
 import {
   LIVE_QUEUE_BYTES_MAX,
   LIVE_QUEUE_RECORDS_MAX,
@@ -184,8 +184,8 @@ export class Outbox {
       const hex = toHex(blob.id)
       if (this.pushed.has(hex)) continue
       try {
-        for (const chunk of await blobChunkRefs(store.blobs, blob)) {
-          await send({ t: 'chunk', id: chunk.id, bytes: await store.blobs.get(chunk.id, chunk.length) })
+        for await (const chunk of readBlobChunks(store.blobs, blob)) {
+          await send({ t: 'chunk', id: chunk.id, bytes: chunk.bytes })
         }
       } catch (err) {
         // The receiver will pull what is missing from whoever has it; say why we could not push.
