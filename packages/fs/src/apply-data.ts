@@ -68,6 +68,7 @@ function lostBytes(
   replacement: Extent | undefined
 ): LostBytes[] {
   const result: LostBytes[] = []
+  if (lost.length === 0) return result
   const seen = new Set<RecInfo>()
   for (const old of lost) {
     if (seen.has(old.by) || happenedBefore(old.by, ctx)) continue

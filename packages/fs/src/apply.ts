@@ -172,8 +172,12 @@ function recordProblem(state: State, input: RecordInput): string | undefined {
 }
 
 /** Applies one record; returns the inodes it changed. */
-export function applyRecord(state: State, input: RecordInput, undo: UndoLog): Set<string> {
-  const touched = new Set<string>()
+export function applyRecord(
+  state: State,
+  input: RecordInput,
+  undo: UndoLog,
+  touched = new Set<string>()
+): Set<string> {
   const ctx: ApplyContext = {
     state,
     undo,

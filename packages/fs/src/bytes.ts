@@ -1,7 +1,17 @@
 /** Small byte helpers used across the view (node built-ins only). */
 import { createHash } from 'node:crypto'
 
+/**
+ * Buffer's hex encoder called on the Uint8Array itself: it is the hottest conversion of the view
+ * (record ids, inode numbers), and wrapping each array in a Buffer first cost as much as the
+ * encoding. `hexSlice` is Buffer's own method behind `toString('hex')`; if a runtime lacks it the
+ * wrapping path is used.
+ */
+const hexSlice = (Buffer.prototype as unknown as { hexSlice?: (start: number, end: number) => string })
+  .hexSlice
+
 export function toHex(bytes: Uint8Array): string {
+  if (hexSlice !== undefined) return hexSlice.call(bytes, 0, bytes.byteLength)
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 

@@ -196,15 +196,16 @@ export class View {
   }
 
   private insert(placed: Placed[]): void {
-    placed.sort((a, b) => compareKeys(a.key, b.key))
+    if (placed.length > 1) placed.sort((a, b) => compareKeys(a.key, b.key))
     const first = placed[0] as Placed
     const position = this.positionOf(first.key)
     if (position === 0 && this.sortsBeforeStable(first)) this.orderViolations++
     const replayed = this.tentative.length - position
     const touched = new Set<string>()
-    const suffix = this.tentative.splice(position)
+    // The common case (live arrival): everything sorts after the tentative suffix, no rollback.
+    const suffix = replayed === 0 ? [] : this.tentative.splice(position)
     for (let i = suffix.length - 1; i >= 0; i--) (suffix[i] as Placed).undo.rollback()
-    for (const entry of mergeSorted(suffix, placed)) {
+    for (const entry of suffix.length === 0 ? placed : mergeSorted(suffix, placed)) {
       this.apply(entry, touched)
       if (++this.sinceStableCheck >= STABLE_CHECK_EVERY) this.advanceStable()
     }
@@ -212,10 +213,10 @@ export class View {
     for (const listener of this.listeners) listener(change)
   }
 
+  /** Applies one record at the end of the suffix (its undo log is empty: new or rolled back). */
   private apply(entry: Placed, touched: Set<string>): void {
-    entry.undo = new UndoLog()
     const input = { rec: entry.rec, fullVv: entry.fullVv, ops: entry.record.body.ops }
-    for (const ino of applyRecord(this.current, input, entry.undo)) touched.add(ino)
+    applyRecord(this.current, input, entry.undo, touched)
     this.tentative.push(entry)
   }
 

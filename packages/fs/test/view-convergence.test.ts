@@ -20,6 +20,20 @@ function asWorkloadPeer(peer: SimPeer): WorkloadPeer {
   }
 }
 
+/** A fresh view fed the records in a random order as queued batches of random sizes (enqueue). */
+function observeBatches(records: ViewRecord[], seed: number): View {
+  const view = new View()
+  const rng = rngFor(seed + 1)
+  const shuffled = shuffle(rng, [...records])
+  for (let start = 0; start < shuffled.length; ) {
+    const end = start + 1 + Math.floor(rng() * 16)
+    for (const record of shuffled.slice(start, end)) view.enqueue(record)
+    view.flush()
+    start = end
+  }
+  return view
+}
+
 /** A fresh view fed every record one at a time in a random (not even causal) order. */
 function observe(records: ViewRecord[], seed: number): View {
   const view = new View()
@@ -45,6 +59,10 @@ export async function runSeed(seed: number): Promise<void> {
   expect(observer.pendingCount, context).toBe(0)
   expect(treeHash(observer.state), context).toBe(trees[0])
   expect(conflictIndexHash(observer.state), context).toBe(conflicts[0])
+  const batched = observeBatches(sims[0]!.log.records(), seed)
+  expect(batched.pendingCount, context).toBe(0)
+  expect(treeHash(batched.state), context).toBe(trees[0])
+  expect(conflictIndexHash(batched.state), context).toBe(conflicts[0])
   for (const sim of sims) expect(checkInvariants(sim.fs['view'].state), context).toEqual([])
   for (const sim of sims) expect(sim.fs['view'].orderViolations, context).toBe(0)
   await closeAll(sims)
