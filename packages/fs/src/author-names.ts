@@ -24,13 +24,15 @@ export class AuthorNames {
 
   /** The hex string of `bytes`, the same string instance for every equal key. */
   hex(bytes: Uint8Array): string {
-    const bucketKey = ((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)
+    const bucketKey =
+      ((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)
     let bucket = this.buckets.get(bucketKey)
     if (bucket !== undefined) {
       for (const named of bucket) if (bytesEqual(named.bytes, bytes)) return named.hex
     }
     const hex = toHex(bytes)
-    if (this.count >= INTERNED_KEYS_MAX || (bucket !== undefined && bucket.length >= BUCKET_KEYS_MAX)) return hex
+    if (this.count >= INTERNED_KEYS_MAX || (bucket !== undefined && bucket.length >= BUCKET_KEYS_MAX))
+      return hex
     if (bucket === undefined) this.buckets.set(bucketKey, (bucket = []))
     bucket.push({ bytes: bytes.slice(), hex })
     this.count++

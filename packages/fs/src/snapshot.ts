@@ -9,7 +9,7 @@ import { decode, encode } from 'cborg'
 import { SNAPSHOT_CHUNK_ITEMS, SNAPSHOT_EVERY_RECORDS } from './constants.js'
 import type { Clocks } from './order.js'
 import { encodeState, SECTION_NAMES, type SnapshotSections } from './snapshot-codec.js'
-import { decodeState } from './snapshot-decode.js'
+import { SnapshotDecoder } from './snapshot-decode.js'
 import type { State } from './state.js'
 import type { View } from './view.js'
 
@@ -17,6 +17,8 @@ const FORMAT = 1
 const HEAD_KEY = 'head'
 /** Chunks written per LevelDB batch. */
 const CHUNKS_PER_BATCH = 64
+/** Chunks read per LevelDB getMany on load (bounds the raw bytes held while decoding). */
+const CHUNKS_PER_READ = 8
 
 interface Head {
   format: number
@@ -36,19 +38,23 @@ export async function loadSnapshot(
   if (headBytes === undefined) return undefined
   const head = decode(headBytes) as Head
   if (head.format !== FORMAT) return undefined
-  const sections: Record<string, unknown[][]> = {}
+  // Chunk by chunk: each is decoded and turned into state before the next is read (see
+  // snapshot-decode.ts), so memory holds the state plus one read's worth of chunks.
+  const decoder = new SnapshotDecoder()
   for (const name of SECTION_NAMES) {
-    const items: unknown[][] = []
     const count = head.chunks[name] ?? 0
-    const keys = Array.from({ length: count }, (_, i) => chunkKey(head.generation, name, i))
-    const values = await sublevel.getMany(keys)
-    for (const value of values) {
-      if (value === undefined) throw new Error(`snapshot chunk missing in ${name}`)
-      items.push(...(decode(value) as unknown[][]))
+    for (let first = 0; first < count; first += CHUNKS_PER_READ) {
+      const keys: string[] = []
+      for (let i = first; i < Math.min(count, first + CHUNKS_PER_READ); i++)
+        keys.push(chunkKey(head.generation, name, i))
+      const values = await sublevel.getMany(keys)
+      for (const value of values) {
+        if (value === undefined) throw new Error(`snapshot chunk missing in ${name}`)
+        decoder.add(name, decode(value) as unknown[])
+      }
     }
-    sections[name] = items
   }
-  return decodeState(sections as Parameters<typeof decodeState>[0])
+  return decoder.finish()
 }
 
 export class SnapshotWriter {
