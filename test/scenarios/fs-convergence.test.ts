@@ -120,19 +120,23 @@ async function reopen(peer: StorePeer): Promise<Filesystem> {
 }
 
 describe('convergence of participants on real LogStores', () => {
-  test(`${SEEDS} seeds: same tree and conflict index everywhere, and after reopen`, async () => {
-    // Goal: real signed records, exchanged in random orders and partitions, converge on every peer.
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
-      try {
-        await runStoreSeed(seed)
-      } catch (error) {
-        console.error(
-          `fs store convergence failed: seed ${seed} (rerun: IVYFS_FS_FIRST_SEED=${seed} IVYFS_FS_STORE_SEEDS=1)`
-        )
-        throw error
-      } finally {
-        for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+  test(
+    `${SEEDS} seeds: same tree and conflict index everywhere, and after reopen`,
+    async () => {
+      // Goal: real signed records, exchanged in random orders and partitions, converge on every peer.
+      for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
+        try {
+          await runStoreSeed(seed)
+        } catch (error) {
+          console.error(
+            `fs store convergence failed: seed ${seed} (rerun: IVYFS_FS_FIRST_SEED=${seed} IVYFS_FS_STORE_SEEDS=1)`
+          )
+          throw error
+        } finally {
+          for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+        }
       }
-    }
-  }, SEEDS_TIMEOUT_MS)
+    },
+    SEEDS_TIMEOUT_MS
+  )
 })

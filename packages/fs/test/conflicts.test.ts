@@ -146,7 +146,7 @@ describe('conflict detection', () => {
     await closeAll([a, b])
   })
 
-  test('a remove-change conflict is listed under the removed file\'s path, whichever side the order puts first', async () => {
+  test("a remove-change conflict is listed under the removed file's path, whichever side the order puts first", async () => {
     // Goal: `conflicts(path)` (what `ivy conflicts PATH` asks) finds a change concurrent with an
     // unlink under the file's own path, not under its removed name `/~name`. Two files with the
     // roles swapped give both orders: the unlink first (the change detects the conflict) and the

@@ -3,7 +3,10 @@ import { PendingRecords } from '../src/pending.js'
 import type { ViewRecord } from '../src/model.js'
 
 const record = (seq: number): ViewRecord =>
-  ({ id: new Uint8Array(32), body: { author: new Uint8Array(32), seq, vv: [], timeMs: 0, ops: [] } }) as ViewRecord
+  ({
+    id: new Uint8Array(32),
+    body: { author: new Uint8Array(32), seq, vv: [], timeMs: 0, ops: [] }
+  }) as ViewRecord
 
 describe('records waiting for a predecessor', () => {
   test('placing a record wakes exactly the authors that waited for it, once', () => {

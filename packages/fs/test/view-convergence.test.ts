@@ -25,7 +25,7 @@ function observeBatches(records: ViewRecord[], seed: number): View {
   const view = new View()
   const rng = rngFor(seed + 1)
   const shuffled = shuffle(rng, [...records])
-  for (let start = 0; start < shuffled.length; ) {
+  for (let start = 0; start < shuffled.length;) {
     const end = start + 1 + Math.floor(rng() * 16)
     for (const record of shuffled.slice(start, end)) view.enqueue(record)
     view.flush()
