@@ -46,6 +46,13 @@ export class MemorySpans {
     return this.#spans.length === 0
   }
 
+  /** Bytes written and held (what a staged blob would hold), at most capacityBytes. */
+  get writtenBytes(): number {
+    let total = 0
+    for (const span of this.#spans) total += span.length
+    return total
+  }
+
   /** Highest written end, or 0. */
   get end(): number {
     const last = this.#spans[this.#spans.length - 1]

@@ -220,9 +220,15 @@ export class OpenFiles {
     }
   }
 
+  /**
+   * A file stages once it holds a segment of written bytes (not of capacity: a sequential writer's
+   * span gets a whole segment of capacity at its second write, and staging it then made blobs
+   * of 256 KiB, each with its own manifest), or any bytes when all files hold too much.
+   */
   #shouldStage(file: OpenFile): boolean {
-    const held = file.pending.memory.capacityBytes
-    return held >= SEGMENT_BYTES || (held > 0 && this.#bufferedBytes > BUFFERED_BYTES_MAX)
+    const memory = file.pending.memory
+    if (memory.writtenBytes >= SEGMENT_BYTES) return true
+    return memory.capacityBytes > 0 && this.#bufferedBytes > BUFFERED_BYTES_MAX
   }
 
   #startStaging(file: OpenFile): void {
@@ -232,19 +238,25 @@ export class OpenFiles {
     file.staging = run
   }
 
-  /** Puts the file's memory spans in the blob store; only blob ids stay in memory. */
+  /**
+   * Puts the file's memory spans in the blob store; only blob ids stay in memory. Not flushed:
+   * nothing names these blobs until the file's next record, whose durable commit flushes them
+   * with it (one flush per close or fsync instead of one per segment; the store still flushes
+   * every UNSYNCED_BYTES_MAX). Not copied either: the span's buffer is left alone until put
+   * resolves.
+   */
   async #stage(file: OpenFile): Promise<void> {
     const before = file.pending.memory.capacityBytes
     const layers = file.pending.takeSpans()
     this.#bufferedBytes += heldBytes(layers) - before
     try {
       for (const layer of layers) {
-        const { blob } = await this.fs.putBlob(layer.data!)
-        layer.blob = blob
+        layer.blob = await stagingBlobs(this.fs).put(layer.data!, { durable: false, owned: true })
         this.#bufferedBytes -= layer.length
         layer.data = undefined
-        // put resolves once the bytes are durable (copied out), and reads copy from layer.data
-        // without awaiting in between (see PendingFile.overlay): the buffer is free again.
+        // put resolves once the bytes are written (the store holds no reference to them), and
+        // reads copy from layer.data without awaiting in between (see PendingFile.overlay): the
+        // buffer is free again.
         if (layer.buffer !== undefined) recycleSegment(layer.buffer)
         layer.buffer = undefined
       }
@@ -278,6 +290,19 @@ export class OpenFiles {
   #fileOf(handle: number): OpenFile {
     return this.#files.get(this.#handle(handle).ino)!
   }
+}
+
+/**
+ * The blob store's put with the options of @ivyfs/log's BlobStore (BlobPutInit). The fs's
+ * FsBlobs names put with one argument: a store that ignores the options (MemoryLog's) puts
+ * durably and copies, which is only slower.
+ */
+interface StagingBlobs {
+  put(data: Uint8Array, init?: { durable?: boolean; owned?: boolean }): Promise<Uint8Array>
+}
+
+function stagingBlobs(fs: FsPort): StagingBlobs {
+  return fs.log.blobs
 }
 
 function heldBytes(layers: readonly Layer[]): number {

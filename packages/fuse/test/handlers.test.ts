@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { Filesystem, MemoryLog } from '@ivyfs/fs'
 import { ErrnoError, IvyOperations } from '@ivyfs/fuse'
+import { SEGMENT_BYTES } from '../src/constants.js'
 import { recordingLogger } from '../../../test/helpers/fuse-env.js'
 
 const { O_RDONLY, O_WRONLY, O_TRUNC, S_IFREG, S_IFIFO } = constants
@@ -82,5 +83,41 @@ describe('ivyfs handlers', () => {
     expect((await ops.readdir('/')).map((entry) => entry.name)).toEqual(['.', '..'])
     expect((await ops.readdir('/.ivy')).map((entry) => entry.name)).toEqual(['.', '..', 'conflicts'])
     expect((await ops.statfs()).nameBytesMax).toBe(255)
+  })
+
+  test('a sequential writer stages whole segments, unflushed, and its close commits them in one record', async () => {
+    // Goal: large writes become SEGMENT_BYTES blobs (not one per two FUSE writes), put without a
+    // flush of their own; the close's record names them all and reads back the same bytes.
+    const { ops, fs, records } = await setup()
+    const puts: { bytes: number; init: unknown }[] = []
+    const blobs = fs.log.blobs
+    const put = blobs.put.bind(blobs)
+    blobs.put = async (data: Uint8Array, init?: unknown) => {
+      puts.push({ bytes: data.byteLength, init })
+      // A copy: MemoryBlobs keeps data.slice(), a view when data is a Buffer (the mount's segment
+      // buffers are reused once put resolves; the real BlobStore copies unless told it owns them).
+      return put(new Uint8Array(data))
+    }
+    const handle = await ops.create('/big', S_IFREG | 0o644)
+    const before = records()
+    const block = 128 * 1024
+    const total = 2 * SEGMENT_BYTES + 3 * block
+    const data = Buffer.alloc(total)
+    for (let at = 0; at < total; at++) data[at] = (at * 7) % 251
+    for (let at = 0; at < total; at += block)
+      await ops.write('/big', handle, data.subarray(at, at + block), block, at)
+    await ops.release('/big', handle)
+    expect(records()).toBe(before + 1)
+    const staged = puts.filter((entry) => entry.init !== undefined)
+    expect(staged.map((entry) => entry.bytes)).toEqual([SEGMENT_BYTES, SEGMENT_BYTES])
+    expect(staged[0]!.init).toEqual({ durable: false, owned: true })
+    const back = Buffer.from(await fs.read('/big', 0, total))
+    let diff = -1
+    for (let i = 0; i < total; i++)
+      if (back[i] !== data[i]) {
+        diff = i
+        break
+      }
+    expect({ length: back.byteLength, diff }).toEqual({ length: total, diff: -1 })
   })
 })

@@ -21,21 +21,24 @@ export interface BlobPut {
 const SLICE_CHUNKS = BLOB_SLICE_BYTES / BLOB_CHUNK_BYTES
 
 /**
- * Copies, hashes and durably writes the chunks of `data` (a blob longer than one chunk); returns
- * their ids once all are durable. The copy lets the caller reuse `data` while slices are queued.
- * After a slice fails no further slice is queued; the first failure is rethrown once every
- * queued slice has settled.
+ * Copies, hashes and writes the chunks of `data` (a blob longer than one chunk) with `write`;
+ * returns their ids once every write has resolved. The copy lets the caller reuse `data` while
+ * slices are queued; `copy: false` skips it for a caller that leaves `data` untouched until this
+ * resolves (the bytes hashed must be the bytes written). After a slice fails no further slice is
+ * queued; the first failure is rethrown once every queued slice has settled.
  */
 export async function putChunks(
   data: Uint8Array,
-  writeDurably: (puts: BlobPut[]) => Promise<void>
+  write: (puts: BlobPut[]) => Promise<void>,
+  copy = true
 ): Promise<Hash[]> {
   const ids: Hash[] = []
   const writes: Promise<void>[] = []
   let failure: { reason: unknown } | undefined
   for (let sliceStart = 0; sliceStart < data.byteLength; sliceStart += BLOB_SLICE_BYTES) {
     if (failure !== undefined) break // the disk refused a slice (full?): write no more
-    const slice = copyBytes(data.subarray(sliceStart, sliceStart + BLOB_SLICE_BYTES))
+    const view = data.subarray(sliceStart, sliceStart + BLOB_SLICE_BYTES)
+    const slice = copy ? copyBytes(view) : view
     const puts: BlobPut[] = []
     for (let offset = 0; offset < slice.byteLength; offset += BLOB_CHUNK_BYTES) {
       const chunk = slice.subarray(offset, offset + BLOB_CHUNK_BYTES)
@@ -46,8 +49,8 @@ export async function putChunks(
     // The handler is attached before anything else runs: a slice may fail at once (the blocking
     // commit path fails synchronously) while this loop awaits below, and a rejection without a
     // handler at that moment is an unhandledRejection, which the daemon treats as fatal.
-    const write = (async () => writeDurably(puts))()
-    writes.push(write.catch((err: unknown) => void (failure ??= { reason: err })))
+    const written = (async () => write(puts))()
+    writes.push(written.catch((err: unknown) => void (failure ??= { reason: err })))
     // Let the commit queue start writing this slice before the next one is hashed.
     await new Promise((resolve) => setImmediate(resolve))
   }

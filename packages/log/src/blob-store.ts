@@ -9,9 +9,25 @@ import { BLOB_CHUNK_BYTES, HASH_BYTES, MANIFEST_CACHE_ENTRIES, WRITE_BYTES_MAX }
 import { BlobMissingError, BlobTooLargeError, CorruptBlobError } from './errors.js'
 import { bytesEqual, copyBytes, sha256, toHex } from './bytes.js'
 import { decodeManifest, encodeManifest, isManifestLength } from './blob-manifest.js'
-import { putChunks, readRange, type BlobPut, type ReadChunksInto } from './blob-io.js'
+import { putChunks, type BlobPut, type ReadChunksInto } from './blob-io.js'
+import { BlobReader, type BlobChunks } from './blob-reader.js'
 
 export type { BlobPut } from './blob-io.js'
+
+export interface BlobPutInit {
+  /**
+   * Default true: durable when put resolves. False (data staged for a record not yet written):
+   * written but not flushed; the durable commit of the record that names the blob flushes it
+   * with everything written before it, and a crash before that loses only data that no record
+   * names.
+   */
+  durable?: boolean
+  /**
+   * The caller leaves `data` unchanged until put resolves, so it is hashed and written without
+   * a copy (the bytes hashed must be the bytes written). Default false.
+   */
+  owned?: boolean
+}
 
 export interface BlobStoreComponents {
   /** Whether each chunk is held (by the index; hashes are checked on read). */
@@ -28,24 +44,33 @@ export interface BlobStoreComponents {
 
 export class BlobStore {
   readonly #c: BlobStoreComponents
-  readonly #manifests = new Map<string, { length: number; chunks: Hash[] }>()
+  readonly #manifests = new Map<string, BlobChunks>()
+  readonly #manifestLoads = new Map<string, Promise<BlobChunks>>()
+  readonly #reader: BlobReader
 
   constructor(components: BlobStoreComponents) {
     this.#c = components
+    this.#reader = new BlobReader(components.readChunksInto)
   }
 
-  /** Stores data durably and returns its blob id (chunk id or manifest id, by length). */
-  async put(data: Uint8Array): Promise<Hash> {
+  /** Bytes of verified chunks held in memory (bounded by CHUNK_CACHE_BYTES). */
+  get cachedBytes(): number {
+    return this.#reader.cachedBytes
+  }
+
+  /** Stores data (durably unless told otherwise) and returns its blob id (chunk or manifest id). */
+  async put(data: Uint8Array, init: BlobPutInit = {}): Promise<Hash> {
     checkLength(data.byteLength)
+    const write = init.durable === false ? this.#c.writeUnsynced : this.#c.writeDurably
     if (!isManifestLength(data.byteLength)) {
       const id = sha256(data)
-      await this.#c.writeDurably([{ key: toHex(id), value: copyBytes(data) }])
+      await write([{ key: toHex(id), value: init.owned === true ? data : copyBytes(data) }])
       return id
     }
-    const chunks = await putChunks(data, this.#c.writeDurably)
+    const chunks = await putChunks(data, write, init.owned !== true)
     const manifest = encodeManifest(data.byteLength, chunks)
     const id = sha256(manifest)
-    await this.#c.writeDurably([{ key: toHex(id), value: manifest }])
+    await write([{ key: toHex(id), value: manifest }])
     this.#remember(toHex(id), data.byteLength, chunks)
     return id
   }
@@ -71,8 +96,7 @@ export class BlobStore {
       return new Uint8Array(chunk.buffer, chunk.byteOffset + start, end - start) // a plain view, not a Buffer
     }
     if (start >= end) return new Uint8Array(0)
-    const chunks = await this.#readManifest(id, length)
-    return readRange(chunks, length, start, end, this.#c.readChunksInto)
+    return this.#reader.read(await this.#readManifest(id, length), start, end)
   }
 
   /** Whether every part of the blob is held (hashes are checked on read, not here). */
@@ -88,7 +112,7 @@ export class BlobStore {
     checkLength(length)
     if (!isManifestLength(length)) return (await this.#c.hasChunks([id]))[0] === true ? [] : [id]
     if (!this.#manifests.has(toHex(id)) && (await this.#c.hasChunks([id]))[0] !== true) return [id]
-    const chunks = await this.#readManifest(id, length)
+    const { chunks } = await this.#readManifest(id, length)
     const present = await this.#c.hasChunks(chunks)
     return chunks.filter((_, index) => present[index] !== true)
   }
@@ -104,28 +128,40 @@ export class BlobStore {
     await this.#c.writeUnsynced([{ key: toHex(id), value: copyBytes(bytes) }])
   }
 
-  async #readManifest(id: Hash, length: number): Promise<Hash[]> {
+  async #readManifest(id: Hash, length: number): Promise<BlobChunks> {
     const hex = toHex(id)
     const cached = this.#manifests.get(hex)
     if (cached !== undefined) {
       if (cached.length !== length)
         throw new CorruptBlobError(hex, `manifest describes ${cached.length} bytes, not ${length}`)
-      return cached.chunks
+      this.#manifests.delete(hex) // re-insert: most recently used
+      this.#manifests.set(hex, cached)
+      return cached
     }
+    // Concurrent reads of one blob (the kernel's read-ahead) share one load.
+    const key = `${hex}/${length}`
+    const loading = this.#manifestLoads.get(key)
+    if (loading !== undefined) return loading
+    const load = this.#loadManifest(id, hex, length).finally(() => this.#manifestLoads.delete(key))
+    this.#manifestLoads.set(key, load)
+    return load
+  }
+
+  async #loadManifest(id: Hash, hex: string, length: number): Promise<BlobChunks> {
     const [bytes] = await this.#c.readChunks([id])
     if (bytes === undefined) throw new BlobMissingError(hex)
     if (!bytesEqual(sha256(bytes), id))
       throw new CorruptBlobError(hex, 'stored manifest does not hash to the id')
-    const chunks = decodeManifest(hex, bytes, length)
-    this.#remember(hex, length, chunks)
-    return chunks
+    return this.#remember(hex, length, decodeManifest(hex, bytes, length))
   }
 
-  #remember(hex: string, length: number, chunks: Hash[]): void {
+  #remember(hex: string, length: number, chunks: Hash[]): BlobChunks {
     this.#manifests.delete(hex)
     if (this.#manifests.size >= MANIFEST_CACHE_ENTRIES)
       this.#manifests.delete(this.#manifests.keys().next().value ?? '')
-    this.#manifests.set(hex, { length, chunks })
+    const entry = { hex, length, chunks, hexes: chunks.map(toHex) }
+    this.#manifests.set(hex, entry)
+    return entry
   }
 }
 

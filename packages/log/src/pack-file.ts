@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync } from 'node:fs'
-import { mkdirSync, openSync, read, readdirSync, unlinkSync, writev, writevSync } from 'node:fs'
+import { mkdirSync, openSync, read, readdirSync, readv, unlinkSync, writev, writevSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 export interface PackFile {
@@ -35,6 +35,8 @@ export interface PackFile {
   read(position: number, length: number): Promise<Uint8Array>
   /** Fills `target` from `position`; returns the bytes read (fewer at the end of the file). */
   readInto(position: number, target: Uint8Array): Promise<number>
+  /** preadv: fills `targets` in turn from `position`; returns the bytes read (fewer at the end). */
+  readIntoMany(position: number, targets: readonly Uint8Array[]): Promise<number>
   /** ftruncate and fsync: the file is `length` bytes long, durably. */
   truncate(length: number): void
   close(): void
@@ -162,6 +164,22 @@ class NodePackFile implements PackFile {
     return done
   }
 
+  async readIntoMany(position: number, targets: readonly Uint8Array[]): Promise<number> {
+    let rest = targets.filter((target) => target.byteLength > 0)
+    let done = 0
+    while (rest.length > 0) {
+      const at = position + done
+      const list = rest
+      const bytes = await new Promise<number>((resolve, reject) =>
+        readv(this.#fd, list, at, (err, count) => (err === null ? resolve(count) : reject(err)))
+      )
+      if (bytes === 0) break
+      done += bytes
+      rest = skipBytes(rest, bytes)
+    }
+    return done
+  }
+
   truncate(length: number): void {
     ftruncateSync(this.#fd, length)
     fsyncSync(this.#fd)
@@ -221,10 +239,4 @@ function skipBytes(buffers: readonly Uint8Array[], count: number): Uint8Array[] 
 
 function noProgress(): NodeJS.ErrnoException {
   return Object.assign(new Error('the disk accepted no bytes (no space left on device)'), { code: 'ENOSPC' })
-}
-
-function totalBytes(buffers: readonly Uint8Array[]): number {
-  let total = 0
-  for (const buffer of buffers) total += buffer.byteLength
-  return total
 }

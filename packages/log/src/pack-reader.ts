@@ -73,6 +73,16 @@ export class PackReader {
     return read === target.byteLength
   }
 
+  /**
+   * One preadv at (pack, offset) filling `targets` in turn (adjacent frames, or parts of them);
+   * false if the pack is absent or ends first. No frame checks: the caller makes them.
+   */
+  async readIntoMany(pack: number, offset: number, targets: readonly Uint8Array[]): Promise<boolean> {
+    const expected = targets.reduce((sum, target) => sum + target.byteLength, 0)
+    const read = await this.#withFile(pack, async (file) => file.readIntoMany(offset, targets))
+    return read === expected
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     if (this.#reads > 0) await new Promise<void>((resolve) => (this.#drained = resolve))

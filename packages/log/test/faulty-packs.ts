@@ -108,6 +108,7 @@ export class FaultyPackDirectory implements PackDirectory {
       preallocate: async (from, to) => file.preallocate(from, to),
       read: async (position, length) => file.read(position, length),
       readInto: async (position, target) => file.readInto(position, target),
+      readIntoMany: async (position, targets) => file.readIntoMany(position, targets),
       truncate: (length) => {
         if (this.truncateFailures > 0) {
           this.truncateFailures--
