@@ -13,7 +13,6 @@
 //   (writer's put returned → the reader, downloading eagerly, reads the new value).
 // `--quick`: 10 MiB, 100 writes, 2 repetitions.
 import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { randomBytes } from 'node:crypto'
@@ -31,16 +30,15 @@ import {
   quick,
   resetPeak,
   rssSampler,
-  run as runProgram,
   sleep,
   stopChild,
   waitFor
 } from './lib/proc.mjs'
+import { daemonPaths, freePort, initDaemon, joinDaemon, spawnDaemon, waitForControl } from './lib/daemons.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(here, '..')
 const SELF = fileURLToPath(import.meta.url)
-const DAEMON_MAIN = join(ROOT, 'packages/daemon/dist/main.js')
 const KiB = 1024
 const MiB = 1024 * 1024
 
@@ -88,27 +86,15 @@ export async function run() {
     log(`net: ${files.length} files, ${(totalBytes / MiB).toFixed(0)} MiB`)
 
     // ivyfs: A (init, run), B (join while A is empty).
-    const A = daemonDirs(join(work, 'a'), await freePort())
-    const B = daemonDirs(join(work, 'b'), await freePort())
-    await runProgram(process.execPath, [
-      DAEMON_MAIN,
-      'init',
-      '--data',
-      A.dir,
-      '--no-mdns',
-      '--listen',
-      A.address
-    ])
+    const A = daemonPaths(join(work, 'a'), await freePort(), { logFile: join(work, 'a-daemon.log') })
+    const B = daemonPaths(join(work, 'b'), await freePort(), { logFile: join(work, 'b-daemon.log') })
+    await initDaemon(ROOT, A)
     let a = track(startDaemon(A, []))
-    await waitForSocket(ControlClient, A)
+    await waitForControl(ROOT, A, a)
     let clientA = await ControlClient.connect(A.socket)
     clients.push(clientA)
     const { ticket } = await clientA.call('invite')
-    await runProgram(
-      process.execPath,
-      [DAEMON_MAIN, 'join', ticket, '--data', B.dir, '--no-mdns', '--listen', B.address],
-      { timeoutMs: 120_000 }
-    )
+    await joinDaemon(ROOT, B, ticket)
     // B as it is right after joining: every repetition starts from this (a member that was away
     // while A wrote everything).
     const pristineB = `${B.dir}-joined`
@@ -133,7 +119,7 @@ export async function run() {
     clientA.close()
     await stopChild(a)
     a = track(startDaemon(A, []))
-    await waitForSocket(ControlClient, A)
+    await waitForControl(ROOT, A, a)
     clientA = await ControlClient.connect(A.socket)
     clients.push(clientA)
 
@@ -178,7 +164,7 @@ export async function run() {
         const spawned = now()
         const b = track(startDaemon(B, [A.address]))
         const samplerB = rssSampler(b.pid)
-        await waitForSocket(ControlClient, B)
+        await waitForControl(ROOT, B, b)
         const clientB = await ControlClient.connect(B.socket)
         const done = await waitFor(
           'B to catch up',
@@ -234,7 +220,7 @@ export async function run() {
     // Latency: B (running, caught up) and a live hyperdrive reader, blocks interleaved.
     if (b === undefined) {
       b = track(startDaemon(B, [A.address]))
-      await waitForSocket(ControlClient, B)
+      await waitForControl(ROOT, B, b)
     }
     const clientB = await ControlClient.connect(B.socket)
     clients.push(clientB)
@@ -339,48 +325,9 @@ export async function run() {
   }
 }
 
-function daemonDirs(dir, port) {
-  return {
-    dir,
-    port,
-    address: `/ip4/127.0.0.1/tcp/${port}`,
-    socket: join(dir, 'control.sock'),
-    store: join(dir, 'store'),
-    logFile: join(dir, '..', `${dir.split('/').pop()}-daemon.log`)
-  }
-}
-
-function startDaemon(d, bootstrap) {
-  const args = [
-    DAEMON_MAIN,
-    'run',
-    '--data',
-    d.dir,
-    '--no-mdns',
-    '--listen',
-    d.address,
-    '--log-format',
-    'json',
-    '--log-level',
-    'info'
-  ]
-  for (const address of bootstrap) args.push('--bootstrap', address)
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  child.stderr.pipe(createWriteStream(d.logFile, { flags: 'w' }))
-  return child
-}
-
-async function waitForSocket(ControlClient, d) {
-  await waitFor(
-    `daemon ${d.dir}`,
-    async () => {
-      const client = await ControlClient.connect(d.socket)
-      client.close()
-      return true
-    },
-    { timeoutMs: 120_000, intervalMs: 5 }
-  )
-}
+/** A daemon with a JSON log at info level (the catch-up is timed from its session-start line). */
+const startDaemon = (paths, bootstrap) =>
+  spawnDaemon(ROOT, paths, { bootstrap, logFormat: 'json', logLevel: 'info', stdout: false })
 
 /** Time (ms since the epoch) of the first "replicating with peer" line in a daemon's JSON log, and how many there are. */
 async function sessionStarts(logFile) {
@@ -390,17 +337,6 @@ async function sessionStarts(logFile) {
     .filter((line) => line.includes('replicating with peer'))
     .map((line) => Date.parse(JSON.parse(line).time))
   return { first: times[0], count: times.length }
-}
-
-async function freePort() {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function spawnChild(args) {

@@ -13,7 +13,7 @@ import { formatTable, toMarkdown } from './lib/table.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
-const BENCHES = ['log', 'fs', 'net', 'fuse', 'lock']
+const BENCHES = ['log', 'fs', 'net', 'fuse', 'lock', 'andrew3']
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
 const unknown = requested.filter((name) => !BENCHES.includes(name))
@@ -55,5 +55,6 @@ for (const name of names) {
     console.error(`bench ${name} failed:`, err)
   }
 }
-if (sections.length > 0 && requested.length === 0) await writeFile(join(here, 'results', 'latest.md'), sections.join('\n'))
+if (sections.length > 0 && requested.length === 0)
+  await writeFile(join(here, 'results', 'latest.md'), sections.join('\n'))
 process.exit(failed ? 1 : 0)
