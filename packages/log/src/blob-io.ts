@@ -30,7 +30,9 @@ const SLICE_CHUNKS = BLOB_SLICE_BYTES / BLOB_CHUNK_BYTES
 export async function putChunks(
   data: Uint8Array,
   write: (puts: BlobPut[]) => Promise<void>,
-  copy = true
+  copy = true,
+  /** An extra put for the last slice's write, made from every chunk id (a manifest). */
+  last?: (ids: readonly Hash[]) => BlobPut
 ): Promise<Hash[]> {
   const ids: Hash[] = []
   const writes: Promise<void>[] = []
@@ -46,6 +48,7 @@ export async function putChunks(
       ids.push(id)
       puts.push({ key: toHex(id), value: chunk })
     }
+    if (last !== undefined && sliceStart + BLOB_SLICE_BYTES >= data.byteLength) puts.push(last(ids))
     // The handler is attached before anything else runs: a slice may fail at once (the blocking
     // commit path fails synchronously) while this loop awaits below, and a rejection without a
     // handler at that moment is an unhandledRejection, which the daemon treats as fatal.

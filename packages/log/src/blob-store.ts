@@ -4,8 +4,15 @@
  * (blob-manifest.ts). Everything read is verified by hash; partial reads touch only the chunks
  * they need, and read neighbouring chunks together.
  */
+import assert from 'node:assert/strict'
 import type { Hash } from './types.js'
-import { BLOB_CHUNK_BYTES, HASH_BYTES, MANIFEST_CACHE_ENTRIES, WRITE_BYTES_MAX } from './constants.js'
+import {
+  BLOB_CHUNK_BYTES,
+  BLOB_SLICE_BYTES,
+  HASH_BYTES,
+  MANIFEST_CACHE_ENTRIES,
+  WRITE_BYTES_MAX
+} from './constants.js'
 import { BlobMissingError, BlobTooLargeError, CorruptBlobError } from './errors.js'
 import { bytesEqual, copyBytes, sha256, toHex } from './bytes.js'
 import { decodeManifest, encodeManifest, isManifestLength } from './blob-manifest.js'
@@ -67,10 +74,19 @@ export class BlobStore {
       await write([{ key: toHex(id), value: init.owned === true ? data : copyBytes(data) }])
       return id
     }
-    const chunks = await putChunks(data, write, init.owned !== true)
-    const manifest = encodeManifest(data.byteLength, chunks)
-    const id = sha256(manifest)
-    await write([{ key: toHex(id), value: manifest }])
+    let id: Hash | undefined
+    const manifestPut = (chunks: readonly Hash[]): BlobPut => {
+      const manifest = encodeManifest(data.byteLength, chunks)
+      id = sha256(manifest)
+      return { key: toHex(id), value: manifest }
+    }
+    // A blob of one slice (a staged segment) is one commit, its manifest included: a lone small
+    // manifest commit costs the packs a flush and a zero-fill ahead of it. A longer blob's
+    // manifest is written once every slice is, so it never names chunks a failed slice lost.
+    const single = data.byteLength <= BLOB_SLICE_BYTES
+    const chunks = await putChunks(data, write, init.owned !== true, single ? manifestPut : undefined)
+    if (!single) await write([manifestPut(chunks)])
+    assert(id !== undefined)
     this.#remember(toHex(id), data.byteLength, chunks)
     return id
   }

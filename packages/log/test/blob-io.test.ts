@@ -80,3 +80,23 @@ test('a blob put on a full disk fails with ENOSPC, alone, and the next put works
   expect(bytesEqual(await store.blobs.get(id, blob.byteLength), blob)).toBe(true)
   await store.close()
 })
+
+test('putChunks adds the extra put to the last slice only, made from every chunk id', async () => {
+  // Goal: a one-slice blob and its manifest are one commit (no lone small manifest commit).
+  const writes: BlobPut[][] = []
+  const data = new Uint8Array(randomBytes(BLOB_SLICE_BYTES + 3 * BLOB_CHUNK_BYTES))
+  let seen = 0
+  const ids = await putChunks(
+    data,
+    async (puts) => void writes.push(puts),
+    false,
+    (all) => {
+      seen = all.length
+      return { key: 'manifest', value: new Uint8Array(1) }
+    }
+  )
+  expect(ids.length).toBe(BLOB_SLICE_BYTES / BLOB_CHUNK_BYTES + 3)
+  expect(seen).toBe(ids.length)
+  expect(writes.map((puts) => puts.length)).toEqual([BLOB_SLICE_BYTES / BLOB_CHUNK_BYTES, 4])
+  expect(writes[1]!.at(-1)!.key).toBe('manifest')
+})
