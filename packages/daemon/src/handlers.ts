@@ -12,7 +12,8 @@ import {
   encodeTicket,
   InvalidTicketError,
   TICKET_ADDRESSES_MAX,
-  TICKET_SECRET_BYTES
+  TICKET_SECRET_BYTES,
+  TICKET_TTL_MS_MAX
 } from '@ivyfs/net'
 import { DEFAULT_TICKET_TTL_MS } from './constants.js'
 import { BadParamsError } from './errors.js'
@@ -34,10 +35,10 @@ export const LOG_RECORDS_DEFAULT = 200
 
 /**
  * Longest ticket lifetime `invite` accepts (365 days): a ticket is a bearer secret and must go
- * stale. The same as @ivyfs/net's TICKET_TTL_MS_MAX (ticket.ts), which the ticket book enforces
- * again; checked here so that a bad request is a BadParamsError and nothing is stored.
+ * stale. @ivyfs/net's limit, which the ticket book enforces again; checked here so that a bad
+ * request is a BadParamsError and nothing is stored.
  */
-export const INVITE_TTL_MS_MAX = 365 * 24 * 60 * 60 * 1000
+export const INVITE_TTL_MS_MAX = TICKET_TTL_MS_MAX
 
 export function controlHandlers(daemon: Daemon): Record<string, Handler> {
   const namer: InodeNamer = (ino) => {

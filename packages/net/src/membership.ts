@@ -13,7 +13,12 @@ import {
   type PublicKey,
   type VersionVector
 } from '@ivyfs/log'
-import { JOIN_TIMEOUT_MS_DEFAULT, TICKET_ADDRESSES_MAX, TICKET_TTL_MS_DEFAULT } from './constants.js'
+import {
+  JOIN_TIMEOUT_MS_DEFAULT,
+  TICKET_ADDRESSES_MAX,
+  TICKET_SECRET_BYTES,
+  TICKET_TTL_MS_DEFAULT
+} from './constants.js'
 import { InvalidTicketError, JoinTimeoutError, TicketExpiredError } from './errors.js'
 import type { NetworkEmitter } from './events.js'
 import { requestJoin, serveJoin, type AdmitInfo } from './join.js'
@@ -71,10 +76,15 @@ export class Membership {
   /** Issues a one-time ticket for this filesystem naming this node's addresses. */
   async createTicket(node: IvyNode, options: TicketOptions): Promise<string> {
     const { store, keys } = this.components
-    const { secret, expiresMs } = await this.book.issue(options.ttlMs ?? TICKET_TTL_MS_DEFAULT, Date.now())
+    const ttlMs = options.ttlMs ?? TICKET_TTL_MS_DEFAULT
     const own = node.getMultiaddrs().map((address) => address.decapsulateCode(P2P_CODE).toString())
     const addresses = [...new Set(options.addresses ?? own)].slice(0, TICKET_ADDRESSES_MAX)
-    return encodeTicket({ fsId: store.fsId, inviter: keys.publicKey, addresses, secret, expiresMs })
+    const ticket = { fsId: store.fsId, inviter: keys.publicKey, addresses }
+    // Encoding refuses what could never be redeemed (a bad address, say): try it before the book
+    // stores anything, with a placeholder secret of the real size.
+    encodeTicket({ ...ticket, secret: new Uint8Array(TICKET_SECRET_BYTES), expiresMs: Date.now() + ttlMs })
+    const { secret, expiresMs } = await this.book.issue(ttlMs, Date.now())
+    return encodeTicket({ ...ticket, secret, expiresMs })
   }
 
   /** Inviter side of /ivyfs/join/1. */
