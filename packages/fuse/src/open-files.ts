@@ -239,10 +239,11 @@ export class OpenFiles {
   }
 
   /**
-   * Puts the file's memory spans in the blob store; only blob ids stay in memory. Not flushed:
-   * nothing names these blobs until the file's next record, whose durable commit flushes them
-   * with it (one flush per close or fsync instead of one per segment; the store still flushes
-   * every UNSYNCED_BYTES_MAX). Not copied either: the span's buffer is left alone until put
+   * Puts the file's memory spans in the blob store, durably (one pack commit per 4 MiB segment,
+   * its manifest included); only blob ids stay in memory. Durable at once, not left for the
+   * close's record to flush: any failed commit cuts the packs back to their last durable point,
+   * and a staged blob lost that way would leave the next record naming missing data (measured:
+   * no slower for a dd of 256 MiB). Not copied: the span's buffer is left alone until put
    * resolves.
    */
   async #stage(file: OpenFile): Promise<void> {
@@ -251,7 +252,7 @@ export class OpenFiles {
     this.#bufferedBytes += heldBytes(layers) - before
     try {
       for (const layer of layers) {
-        layer.blob = await stagingBlobs(this.fs).put(layer.data!, { durable: false, owned: true })
+        layer.blob = await stagingBlobs(this.fs).put(layer.data!, { owned: true })
         this.#bufferedBytes -= layer.length
         layer.data = undefined
         // put resolves once the bytes are written (the store holds no reference to them), and
@@ -294,11 +295,11 @@ export class OpenFiles {
 
 /**
  * The blob store's put with the options of @ivyfs/log's BlobStore (BlobPutInit). The fs's
- * FsBlobs names put with one argument: a store that ignores the options (MemoryLog's) puts
- * durably and copies, which is only slower.
+ * FsBlobs names put with one argument: a store that ignores the option (MemoryLog's) copies,
+ * which is only slower.
  */
 interface StagingBlobs {
-  put(data: Uint8Array, init?: { durable?: boolean; owned?: boolean }): Promise<Uint8Array>
+  put(data: Uint8Array, init?: { owned?: boolean }): Promise<Uint8Array>
 }
 
 function stagingBlobs(fs: FsPort): StagingBlobs {

@@ -85,9 +85,9 @@ describe('ivyfs handlers', () => {
     expect((await ops.statfs()).nameBytesMax).toBe(255)
   })
 
-  test('a sequential writer stages whole segments, unflushed, and its close commits them in one record', async () => {
+  test('a sequential writer stages whole segments and its close commits them in one record', async () => {
     // Goal: large writes become SEGMENT_BYTES blobs (not one per two FUSE writes), put without a
-    // flush of their own; the close's record names them all and reads back the same bytes.
+    // copy; the close's record names them all and reads back the same bytes.
     const { ops, fs, records } = await setup()
     const puts: { bytes: number; init: unknown }[] = []
     const blobs = fs.log.blobs
@@ -110,7 +110,7 @@ describe('ivyfs handlers', () => {
     expect(records()).toBe(before + 1)
     const staged = puts.filter((entry) => entry.init !== undefined)
     expect(staged.map((entry) => entry.bytes)).toEqual([SEGMENT_BYTES, SEGMENT_BYTES])
-    expect(staged[0]!.init).toEqual({ durable: false, owned: true })
+    expect(staged[0]!.init).toEqual({ owned: true })
     const back = Buffer.from(await fs.read('/big', 0, total))
     let diff = -1
     for (let i = 0; i < total; i++)

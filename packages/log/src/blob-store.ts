@@ -23,13 +23,6 @@ export type { BlobPut } from './blob-io.js'
 
 export interface BlobPutInit {
   /**
-   * Default true: durable when put resolves. False (data staged for a record not yet written):
-   * written but not flushed; the durable commit of the record that names the blob flushes it
-   * with everything written before it, and a crash before that loses only data that no record
-   * names.
-   */
-  durable?: boolean
-  /**
    * The caller leaves `data` unchanged until put resolves, so it is hashed and written without
    * a copy (the bytes hashed must be the bytes written). Default false.
    */
@@ -65,10 +58,10 @@ export class BlobStore {
     return this.#reader.cachedBytes
   }
 
-  /** Stores data (durably unless told otherwise) and returns its blob id (chunk or manifest id). */
+  /** Stores data durably and returns its blob id (chunk id or manifest id, by length). */
   async put(data: Uint8Array, init: BlobPutInit = {}): Promise<Hash> {
     checkLength(data.byteLength)
-    const write = init.durable === false ? this.#c.writeUnsynced : this.#c.writeDurably
+    const write = this.#c.writeDurably
     if (!isManifestLength(data.byteLength)) {
       const id = sha256(data)
       await write([{ key: toHex(id), value: init.owned === true ? data : copyBytes(data) }])
