@@ -57,7 +57,8 @@ export function fsHandlers(daemon: Daemon): Record<string, Handler> {
     'fs.treeHash': async () => ({
       treeHash: fs.treeHash(),
       conflictIndexHash: fs.conflictIndexHash(),
-      vv: Object.fromEntries(daemon.store.versionVector())
+      // Sorted by author, so that two daemons with the same records print the same vector.
+      vv: Object.fromEntries([...daemon.store.versionVector()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     })
   }
 }

@@ -14,7 +14,7 @@ export class MemoryBlobs implements FsBlobs {
 
   async put(data: Uint8Array): Promise<Hash> {
     const id = new Uint8Array(createHash('sha256').update(data).digest())
-    this.blobs.set(toHex(id), data.slice())
+    this.blobs.set(toHex(id), new Uint8Array(data)) // a copy: slice() of a Buffer is a view
     return id
   }
 

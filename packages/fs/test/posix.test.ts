@@ -72,6 +72,16 @@ describe('POSIX rules in the view', () => {
     await fs.close()
   })
 
+  test('a symlink target that is empty or holds a NUL byte is EINVAL, and nothing is written', async () => {
+    // Goal: a target the kernel could never hand back is refused here, not by the op codec.
+    const fs = await solo()
+    const before = fs.treeHash()
+    await expect(fs.symlink('', '/s')).rejects.toMatchObject({ errno: 'EINVAL' })
+    await expect(fs.symlink('a\0b', '/s')).rejects.toMatchObject({ errno: 'EINVAL' })
+    expect(fs.exists('/s')).toBe(false)
+    expect(fs.treeHash()).toBe(before)
+  })
+
   test('truncate, sparse writes, setattr and symlinks', async () => {
     // Goal: sizes, holes, modes and readlink.
     const fs = await solo()
