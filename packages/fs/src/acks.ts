@@ -60,7 +60,10 @@ export class AckScheduler {
   private schedule(): void {
     if (this.scheduled || this.writing !== undefined || this.stopped) return
     this.scheduled = true
-    setImmediate(() => {
+    // A microtask: after the records of one commit (announced together, synchronously), before
+    // the replicator relays them to other peers. setImmediate waited for all of that I/O work,
+    // 2-11 ms per hop on a loaded machine, on the critical path of every exclusive create.
+    queueMicrotask(() => {
       this.scheduled = false
       this.flush()
     })
