@@ -42,7 +42,8 @@ const METHOD_PARAMS: Record<string, string[]> = {
   'fs.truncate': ['path', 'size'],
   'fs.chmod': ['path', 'mode'],
   'fs.setattr': ['path', 'mode', 'uid', 'gid', 'size', 'atimeMs', 'mtimeMs'],
-  'fs.treeHash': []
+  'fs.treeHash': [],
+  'fs.causalPast': ['author', 'seq']
 }
 const NEVER_CALLED = new Set(['shutdown', 'mount', 'unmount', 'watchConflicts'])
 /** Error names that mean "a bug threw", not "the request was refused for a reason". */

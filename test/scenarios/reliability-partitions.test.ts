@@ -36,8 +36,13 @@ interface Event {
   daemon: number
   path: string
   kind: 'write' | 'unlink'
-  /** What the daemon held when it did this (causal past). */
+  /**
+   * What the daemon held just before it did this: a lower bound of the op's causal past, since
+   * catch-up may deliver more records between this reading and the op.
+   */
   vvBefore: Record<string, number>
+  /** For writes, once the trial converged: the written record's own causal past (exact). */
+  past?: Record<string, number>
   /** The write, for writes. */
   write?: Write
 }
@@ -122,7 +127,7 @@ class Workload {
       (event) =>
         event.path === write.path &&
         event.write !== write &&
-        (event.vvBefore[write.author] ?? -1) >= write.seq
+        ((event.past ?? event.vvBefore)[write.author] ?? -1) >= write.seq
     )
   }
 }
@@ -254,6 +259,15 @@ async function runTrial(
     unreachable: [],
     conflicts: conflicts.length,
     failures
+  }
+  // A write's record knows exactly what its author had seen (vvBefore is only a lower bound).
+  for (const event of workload.events) {
+    if (event.write === undefined || event.write.seq < 0) continue
+    const { vv } = await reference.call<{ vv: Record<string, number> }>('fs.causalPast', {
+      author: event.write.author,
+      seq: event.write.seq
+    })
+    event.past = vv
   }
   for (const write of workload.writes) {
     if (treeAt.get(write.path) === write.content) result.inTree++

@@ -5,6 +5,8 @@
 import { InvalidError } from '@ivyfs/fs'
 import type { Handler } from './control-server.js'
 import type { Daemon } from './daemon.js'
+import { BadParamsError } from './errors.js'
+import { causalPast } from './merged-log.js'
 import { bool, bytes, int, optInt, str, type Params } from './params.js'
 
 export function fsHandlers(daemon: Daemon): Record<string, Handler> {
@@ -58,9 +60,25 @@ export function fsHandlers(daemon: Daemon): Record<string, Handler> {
       treeHash: fs.treeHash(),
       conflictIndexHash: fs.conflictIndexHash(),
       // Sorted by author, so that two daemons with the same records print the same vector.
-      vv: Object.fromEntries([...daemon.store.versionVector()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    })
+      vv: sortedVector(daemon.store.versionVector())
+    }),
+    // The full version vector one held record was written with (its own seq included): what its
+    // author had seen. Tests use it to tell a knowing overwrite from a concurrent one.
+    'fs.causalPast': async (p) => {
+      const author = str('fs.causalPast', p, 'author').toLowerCase()
+      const seq = int('fs.causalPast', p, 'seq')
+      if (!/^[0-9a-f]{64}$/.test(author))
+        throw new BadParamsError('fs.causalPast', 'author must be a 64-digit hex public key')
+      const held = daemon.store.versionVector().get(author) ?? -1
+      if (seq > held) throw new BadParamsError('fs.causalPast', `record ${author.slice(0, 8)}#${seq} is not held`)
+      return { vv: sortedVector(await causalPast(daemon.store, author, seq)) }
+    }
   }
+}
+
+/** A version vector as an object sorted by author, so that equal vectors print the same. */
+function sortedVector(vv: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...vv].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
 /**
