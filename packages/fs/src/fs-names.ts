@@ -109,8 +109,10 @@ export abstract class FsNames extends FsReader {
   }
 
   async symlink(target: string, path: string): Promise<Attr> {
-    if (target.length === 0 || target.includes('\0') || utf8Length(target) > PATH_BYTES_MAX)
-      throw new InvalidError('bad symlink target (empty, too long, or with a NUL byte)')
+    if (target.length === 0 || utf8Length(target) > PATH_BYTES_MAX)
+      throw new InvalidError('bad symlink target')
+    // A C string ends at a NUL: the kernel refuses one (EINVAL), and the op codec would too.
+    if (target.includes('\0')) throw new InvalidError('a symlink target has no NUL', { target })
     return this.serial(() =>
       this.createInode(path, { kind: 'symlink', mode: 0o777, target, ...this.owner() }, true)
     )

@@ -10,9 +10,9 @@
 //                                                its ticket book) a ticket whose expiry it cannot decode
 //   fs.symlink {target: "/\u0000", path: "/x"} -> was InvalidOpError from packages/log (no errno): the fs
 //                                                layer does not check the target before building the op
-// Fixed: the invite handler checks ttlMs against INVITE_TTL_MS_MAX and encodes each address into a
-// probe ticket before issuing one (BadParamsError, nothing stored); fs.symlink refuses a NUL in the
-// target as InvalidError (EINVAL). Expected output now: three BadParamsError lines, one
+// Fixed: the invite handler checks ttlMs against INVITE_TTL_MS_MAX, and createTicket encodes the
+// addresses into a probe ticket before its book stores one (BadParamsError, nothing stored);
+// Filesystem.symlink refuses a NUL in the target as InvalidError (EINVAL). Expected output now: three BadParamsError lines, one
 // "InvalidError (EINVAL)" line, and 0 x "control handler failed unexpectedly".
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
