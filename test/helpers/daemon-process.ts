@@ -55,7 +55,9 @@ export async function runProgram(
       )
     }, options.timeoutMs ?? 60_000)
     child.once('error', reject)
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': a process can exit before its output has been read from the pipes, so
+    // on 'exit' stdout may still be empty (seen as "Unexpected end of JSON input" under load).
+    child.once('close', (code, signal) => {
       clearTimeout(timer)
       resolve({ code: code ?? (signal === null ? 1 : 128), stdout, stderr })
     })
