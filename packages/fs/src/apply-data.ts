@@ -47,7 +47,7 @@ export function checkChangeOfRemoved(ctx: ApplyContext, inode: Inode): void {
 function setContent(ctx: ApplyContext, inode: Inode, extents: readonly Extent[], size: number): void {
   if (!inode.dataBy.includes(ctx.rec)) {
     ctx.undo.set(inode, 'dataBefore', { size: inode.size, extents: inode.extents })
-    ctx.undo.set(inode, 'dataBy', [ctx.rec])
+    ctx.undo.set(inode, 'dataBy', ctx.recBy)
   }
   ctx.undo.set(inode, 'extents', extents)
   ctx.undo.set(inode, 'size', size)

@@ -39,7 +39,7 @@ function joinEntry(ctx: ApplyContext, dir: Inode, name: string, entry: Entry): v
 }
 
 function tombstone(ctx: ApplyContext, cause: Entry['cause'], previous: string): Entry {
-  return { ino: null, by: [ctx.rec], cause, previous }
+  return { ino: null, by: ctx.recBy, cause, previous }
 }
 
 /** A Link completes the author's own Prepares of the same name. */
@@ -99,7 +99,7 @@ export function applyLink(ctx: ApplyContext, op: LinkOp): void {
   if (other !== undefined) {
     entryConflict(ctx, dir, op.name, { winner: [ctx.rec, target.ino], loser: [other, old?.ino ?? null] })
   }
-  setEntry(ctx, dir, op.name, { ino: target.ino, by: [ctx.rec], cause: 'link', previous: old?.ino ?? null })
+  setEntry(ctx, dir, op.name, { ino: target.ino, by: ctx.recBy, cause: 'link', previous: old?.ino ?? null })
   if (old !== undefined) dropPlace(ctx, old, { dir: dir.ino, name: op.name }, other !== undefined)
   addPlace(ctx, target, { dir: dir.ino, name: op.name })
   touchDir(ctx, dir)
@@ -246,7 +246,7 @@ export function applyRename(ctx: ApplyContext, op: RenameOp): void {
   setEntry(ctx, from, op.name, tombstone(ctx, 'rename', moving.ino))
   setEntry(ctx, to, op.newName, {
     ino: moving.ino,
-    by: [ctx.rec],
+    by: ctx.recBy,
     cause: 'rename',
     previous: dest?.ino ?? null
   })

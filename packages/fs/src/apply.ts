@@ -55,7 +55,8 @@ function applyInode(ctx: ApplyContext, op: InodeOp): void {
     ino,
     op.kind,
     { mode: op.mode, uid: op.uid, gid: op.gid, target: op.target },
-    ctx.rec
+    ctx.rec,
+    ctx.recBy
   )
   if (isRoot) inode.nlink = 1
   ctx.undo.mapSet(ctx.state.inodes, ino, inode)
@@ -182,6 +183,7 @@ export function applyRecord(
     state,
     undo,
     rec: input.rec,
+    recBy: [input.rec],
     fullVv: input.fullVv,
     touched,
     opIndex: -1,

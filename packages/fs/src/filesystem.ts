@@ -16,6 +16,8 @@ import type { ViewRecord } from './model.js'
 import { FsWriter } from './fs-writer.js'
 import { emptyLockCounters, makeParticipant, NewestRecords } from './participant.js'
 import { quorumExclusiveCreate } from './quorum-exclusive.js'
+import { CorruptSnapshotError } from './snapshot-binary.js'
+import { replayLogs } from './replay.js'
 import { loadSnapshot, SnapshotWriter } from './snapshot.js'
 import { View, type ViewListener } from './view.js'
 
@@ -77,7 +79,17 @@ export function genesisOps(
   return { ops, fsId: genesisFsId(descriptor) }
 }
 
+/** How the last open went: from a snapshot or not, and how many records it applied after it. */
+export interface OpenReport {
+  readonly snapshot: 'loaded' | 'none' | 'corrupt'
+  /** Why a snapshot was not used (`corrupt`): the logs were replayed instead. */
+  readonly problem?: string
+  readonly recordsApplied: number
+}
+
 export class Filesystem extends FsWriter {
+  /** Filled in by `openOn`. */
+  openReport: OpenReport = { snapshot: 'none', recordsApplied: 0 }
   private chain: Promise<unknown> = Promise.resolve()
   private closed = false
   private readonly unsubscribe: () => void
@@ -174,22 +186,26 @@ export class Filesystem extends FsWriter {
    */
   static async openOn(log: FsLog, init: FilesystemInit = {}): Promise<Filesystem> {
     const sublevel = log.sublevel?.('fs-snapshot')
-    const loaded = sublevel === undefined ? undefined : await loadSnapshot(sublevel)
+    let loaded: Awaited<ReturnType<typeof loadSnapshot>>
+    let problem: string | undefined
+    try {
+      loaded = sublevel === undefined ? undefined : await loadSnapshot(sublevel)
+    } catch (err) {
+      // Derived data only: a snapshot that does not decode is ignored, the logs are replayed,
+      // and the next snapshot replaces it.
+      if (!(err instanceof CorruptSnapshotError)) throw err
+      problem = err.message
+    }
     const view = new View(loaded ?? {})
     const fs = new Filesystem(log, view, init.exclusive ?? localExclusiveCreate, init)
-    // Every log's records after the snapshot in one batch: one placement pass (linear, see
-    // pending.ts) and one application in order, with no rollback between logs.
-    const records: ViewRecord[] = []
-    for (const author of log.authors()) {
-      const hex = view.clocks.names.hex(author)
-      const from = Math.max(0, Math.min(view.clocks.length(hex), log.length(author) - 1))
-      for await (const record of log.range(author, from)) {
-        records.push(record)
-        fs.newest.note(hex, record.body.seq, record.body.timeMs)
-      }
-    }
-    view.ingestMany(records)
+    // The records after the snapshot, in rounds across the logs (replay.ts).
+    const recordsApplied = await replayLogs(log, view, (hex, record) =>
+      fs.newest.note(hex, record.body.seq, record.body.timeMs)
+    )
     view.advanceStable()
+    const snapshot = problem !== undefined ? 'corrupt' : loaded === undefined ? 'none' : 'loaded'
+    fs.openReport =
+      problem === undefined ? { snapshot, recordsApplied } : { snapshot, problem, recordsApplied }
     await fs.recover()
     return fs
   }

@@ -15,6 +15,7 @@ export {
   genesisOps,
   type FilesystemComponents,
   type FilesystemInit,
+  type OpenReport,
   type CreateInit,
   type OpenInit
 } from './filesystem.js'

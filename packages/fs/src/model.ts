@@ -27,7 +27,8 @@ export interface Extent {
   readonly start: number
   readonly end: number
   readonly source: Source
-  readonly by: RecInfo
+  /** The writer; SAFE_REC once it is safe (stability.ts: compaction replaces it in place). */
+  by: RecInfo
 }
 
 /** A file's content at one moment: extents are immutable arrays, so keeping one is O(1). */
@@ -76,7 +77,6 @@ export interface Inode {
   /** Live names of this inode; the last removed one stays in lastPlace. */
   places: readonly LinkPlace[]
   lastPlace: LinkPlace | undefined
-  readonly createdBy: RecInfo
   /** Records that set the current content, and the content before the latest of them. */
   dataBy: readonly RecInfo[]
   dataBefore: DataVersion | undefined

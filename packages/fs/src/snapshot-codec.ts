@@ -1,136 +1,335 @@
 /**
- * The stable state as plain CBOR-able data, in sections of items (inodes, conflicts, …).
- * Records referred to by the state are interned in a table and referenced by index, so a
- * record that wrote a thousand extents is stored once.
+ * Encoding of the stable state as a snapshot (format 2, docs/FORMAT.md §5.4): a stream of tagged
+ * items (meta, inodes, conflicts, members, prepares, clocks) cut into chunks at item boundaries.
+ * Repeated values are written once: the first use of an inode number, name, record or writer
+ * list defines it (code 1 and the value), later uses name it by its index (code index + 2), and
+ * code 0 is "none", code 2 "a safe record" (state.ts SAFE_REC). The decoder rebuilds the same tables in the same order, so every repeated
+ * value is one shared object in the loaded state.
+ *
+ * What the encoder leaves out is what compactSafeState (stability.ts) drops: for records in the
+ * causal past of every record still to be applied (`safe`), the content before their change of
+ * a file, and their identity as writers of bytes, content and attributes (SAFE_REC instead).
  */
-import type { Conflict, Extent, Inode, LinkPlace, MemberState, RecInfo, Version } from './model.js'
-import type { StableClock } from './order.js'
-import type { State } from './state.js'
+import type { InodeKind } from '@ivyfs/log'
+import { BinaryWriter } from './snapshot-binary.js'
+import type {
+  AttrName,
+  Conflict,
+  ConflictKind,
+  Entry,
+  Extent,
+  Inode,
+  LinkPlace,
+  RecInfo,
+  Version
+} from './model.js'
+import type { FullVv, StableClock } from './order.js'
+import { isSafe } from './stability.js'
+import { SAFE_REC, type State } from './state.js'
 
-type Item = unknown[]
+export const TAG = { meta: 1, inode: 2, conflict: 3, member: 4, prepare: 5, clock: 6 } as const
+export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo']
+export const CAUSES: readonly Entry['cause'][] = ['link', 'unlink', 'rename', 'merge']
+export const CONFLICT_KINDS: readonly ConflictKind[] = [
+  'data',
+  'entry',
+  'attr',
+  'remove-change',
+  'rename-cycle'
+]
+export const ATTRS: readonly AttrName[] = ['mode', 'uid', 'gid', 'size']
+export const VERSION_TYPES: readonly Version['type'][] = ['data', 'entry', 'attr', 'inode', 'rename']
+export const EXTENT_INLINE = 0
+export const EXTENT_BLOB = 1
+/** Reference codes (see the header); REF_SAFE is SAFE_REC (a record) or SAFE_BY (a writer list). */
+export const REF_NONE = 0
+export const REF_NEW = 1
+export const REF_SAFE = 2
+export const REF_FIRST_INDEX = 3
 
-export interface SnapshotSections {
-  meta: Item[]
-  recs: Item[]
-  inodes: Item[]
-  conflicts: Item[]
-  members: Item[]
-  prepares: Item[]
-  clocks: Item[]
+/** A chunk is cut after this many items or this many bytes, whichever comes first. */
+export const CHUNK_BYTES_TARGET = 1024 * 1024
+
+export interface SnapshotInput {
+  readonly state: State
+  readonly clocks: readonly StableClock[]
+  /** Per author, the highest seq in the causal past of every record applied after the snapshot. */
+  readonly safe: FullVv
 }
 
-export const SECTION_NAMES = ['meta', 'recs', 'inodes', 'conflicts', 'members', 'prepares', 'clocks'] as const
+function indexOf<T>(table: readonly T[], value: T): number {
+  const index = table.indexOf(value)
+  if (index < 0) throw new RangeError(`value not encodable: ${String(value)}`)
+  return index
+}
 
-class Interner {
-  readonly table: Item[] = []
-  private readonly index = new Map<RecInfo, number>()
-  ref(rec: RecInfo): number {
-    let i = this.index.get(rec)
-    if (i === undefined) {
-      i = this.table.length
-      this.index.set(rec, i)
-      this.table.push([rec.author, rec.seq, rec.id, rec.timeMs])
+class Encoder {
+  readonly w = new BinaryWriter()
+  private readonly hexes = new Map<string, number>()
+  private readonly names = new Map<string, number>()
+  private readonly recs = new Map<RecInfo, number>()
+  private readonly bysByIdentity = new Map<readonly RecInfo[], number>()
+  private readonly bysByContent = new Map<string, number>()
+
+  constructor(readonly safe: FullVv) {}
+
+  private interned(table: Map<string, number>, value: string, write: (value: string) => void): void {
+    const index = table.get(value)
+    if (index !== undefined) return this.w.uint(index + REF_FIRST_INDEX)
+    this.w.uint(REF_NEW)
+    write(value)
+    table.set(value, table.size)
+  }
+
+  hexRef(value: string | null | undefined): void {
+    if (value == null) return this.w.uint(REF_NONE)
+    this.interned(this.hexes, value, (hex) => this.w.hex(hex))
+  }
+
+  nameRef(value: string): void {
+    this.interned(this.names, value, (name) => this.w.utf8(name))
+  }
+
+  recRef(rec: RecInfo | undefined): void {
+    if (rec === undefined) return this.w.uint(REF_NONE)
+    if (rec === SAFE_REC) return this.w.uint(REF_SAFE)
+    const index = this.recs.get(rec)
+    if (index !== undefined) return this.w.uint(index + REF_FIRST_INDEX)
+    this.w.uint(REF_NEW)
+    this.hexRef(rec.author)
+    this.w.uint(rec.seq)
+    this.w.hex(rec.id)
+    this.w.f64(rec.timeMs)
+    this.recs.set(rec, this.recs.size)
+  }
+
+  /** A writer whose identity only matters while it is not safe (bytes, removal). */
+  writerRef(rec: RecInfo | undefined): void {
+    this.recRef(rec !== undefined && isSafe(this.safe, rec) ? SAFE_REC : rec)
+  }
+
+  /** A writer list of content or attributes: SAFE_BY when every writer is safe (see state.ts). */
+  writersRef(by: readonly RecInfo[]): void {
+    if (by.length > 0 && by.every((rec) => isSafe(this.safe, rec))) return this.w.uint(REF_SAFE)
+    this.byRef(by)
+  }
+
+  /** A writer list; equal lists (by their records) share one table entry. */
+  byRef(by: readonly RecInfo[]): void {
+    if (by.length === 0) return this.w.uint(REF_NONE)
+    let index = this.bysByIdentity.get(by)
+    const content = index === undefined ? this.contentKey(by) : undefined
+    if (index === undefined && content !== undefined) index = this.bysByContent.get(content)
+    if (index !== undefined) {
+      this.bysByIdentity.set(by, index)
+      return this.w.uint(index + REF_FIRST_INDEX)
     }
-    return i
+    this.w.uint(REF_NEW)
+    this.w.uint(by.length)
+    for (const rec of by) this.recRef(rec)
+    index = this.bysByContent.size
+    this.bysByContent.set(this.contentKey(by) as string, index)
+    this.bysByIdentity.set(by, index)
   }
-  refs(recs: readonly RecInfo[]): number[] {
-    return recs.map((rec) => this.ref(rec))
+
+  /** The list by record indexes; undefined when a record is new (so the list is new too). */
+  private contentKey(by: readonly RecInfo[]): string | undefined {
+    let key = ''
+    for (const rec of by) {
+      const index = this.recs.get(rec)
+      if (index === undefined) return undefined
+      key += `${index},`
+    }
+    return key
+  }
+
+  place(place: LinkPlace): void {
+    this.hexRef(place.dir)
+    this.nameRef(place.name)
+  }
+
+  optionalPlace(place: LinkPlace | null | undefined): void {
+    this.w.bool(place != null)
+    if (place != null) this.place(place)
+  }
+
+  extents(extents: readonly Extent[]): void {
+    this.w.uint(extents.length)
+    for (const x of extents) {
+      this.w.uint(x.start)
+      this.w.uint(x.end)
+      this.writerRef(x.by)
+      const s = x.source
+      if (s.kind === 'inline') {
+        this.w.u8(EXTENT_INLINE)
+        this.w.raw(s.bytes.subarray(s.offset, s.offset + (x.end - x.start)))
+      } else {
+        this.w.u8(EXTENT_BLOB)
+        this.hexRef(s.blob)
+        this.w.uint(s.blobLength)
+        this.w.uint(s.offset)
+      }
+    }
+  }
+
+  version(v: Version): void {
+    this.w.u8(indexOf(VERSION_TYPES, v.type))
+    // An entry version's `ino` is what the name pointed to (maybe nothing); the others' is the inode.
+    if (v.type !== 'entry') this.hexRef(v.ino)
+    switch (v.type) {
+      case 'data':
+        this.w.uint(v.size)
+        return this.extents(v.extents)
+      case 'entry':
+        this.hexRef(v.dir)
+        this.nameRef(v.name)
+        return this.hexRef(v.ino)
+      case 'attr':
+        this.w.u8(indexOf(ATTRS, v.attr))
+        return this.w.uint(v.value)
+      case 'inode':
+        this.w.bool(v.removed)
+        return this.optionalPlace(v.place)
+      case 'rename':
+        this.place(v.from)
+        this.place(v.to)
+        return this.w.bool(v.applied)
+    }
   }
 }
 
-const place = (p: LinkPlace | undefined | null): Item | null => (p == null ? null : [p.dir, p.name])
-
-function encodeExtent(x: Extent, recs: Interner): Item {
-  const length = x.end - x.start
-  const s = x.source
-  if (s.kind === 'inline') return [x.start, x.end, s.bytes.slice(s.offset, s.offset + length), recs.ref(x.by)]
-  return [x.start, x.end, s.blob, s.blobLength, s.offset, recs.ref(x.by)]
-}
-
-function encodeVersion(v: Version | undefined, recs: Interner): Item | null {
-  if (v === undefined) return null
-  switch (v.type) {
-    case 'data':
-      return [v.type, v.ino, v.size, v.extents.map((x) => encodeExtent(x, recs))]
-    case 'entry':
-      return [v.type, v.dir, v.name, v.ino]
-    case 'attr':
-      return [v.type, v.ino, v.attr, v.value]
-    case 'inode':
-      return [v.type, v.ino, v.removed, place(v.place)]
-    case 'rename':
-      return [v.type, v.ino, place(v.from), place(v.to), v.applied]
+function encodeEntries(e: Encoder, entries: ReadonlyMap<string, Entry> | undefined): void {
+  e.w.bool(entries !== undefined)
+  if (entries === undefined) return
+  e.w.uint(entries.size)
+  for (const [name, entry] of entries) {
+    e.nameRef(name)
+    e.hexRef(entry.ino)
+    e.byRef(entry.by)
+    e.w.u8(indexOf(CAUSES, entry.cause))
+    e.hexRef(entry.previous)
   }
 }
 
-function encodeInode(n: Inode, recs: Interner): Item {
-  const entries =
-    n.entries === undefined
-      ? null
-      : [...n.entries].map(([name, e]) => [name, e.ino, recs.refs(e.by), e.cause, e.previous])
+function encodeInode(e: Encoder, n: Inode): void {
+  const w = e.w
+  w.u8(TAG.inode)
+  e.hexRef(n.ino)
+  w.u8(indexOf(KINDS, n.kind))
+  w.uint(n.mode)
+  w.uint(n.uid)
+  w.uint(n.gid)
+  w.bool(n.target !== undefined)
+  if (n.target !== undefined) w.utf8(n.target)
+  w.uint(n.size)
+  e.extents(n.extents)
+  w.uint(n.nlink)
+  w.uint(n.subdirs)
+  w.uint(n.children)
+  w.f64(n.atimeMs)
+  w.f64(n.mtimeMs)
+  w.f64(n.ctimeMs)
+  encodeEntries(e, n.entries)
+  w.uint(n.places.length)
+  for (const place of n.places) e.place(place)
+  e.optionalPlace(n.lastPlace)
+  e.writersRef(n.dataBy)
   const before =
-    n.dataBefore === undefined
-      ? null
-      : [n.dataBefore.size, n.dataBefore.extents.map((x) => encodeExtent(x, recs))]
-  const a = n.attrBy
-  return [
-    n.ino,
-    n.kind,
-    n.mode,
-    n.uid,
-    n.gid,
-    n.target ?? null,
-    n.size,
-    n.extents.map((x) => encodeExtent(x, recs)),
-    n.nlink,
-    n.subdirs,
-    n.children,
-    n.atimeMs,
-    n.mtimeMs,
-    n.ctimeMs,
-    entries,
-    n.places.map(place),
-    place(n.lastPlace),
-    recs.ref(n.createdBy),
-    recs.refs(n.dataBy),
-    before,
-    [recs.refs(a.mode), recs.refs(a.uid), recs.refs(a.gid), recs.refs(a.size)],
-    n.removedBy === undefined ? null : recs.ref(n.removedBy),
-    n.mergedInto ?? null,
-    n.removalReported
-  ]
+    n.dataBefore !== undefined && !n.dataBy.every((rec) => isSafe(e.safe, rec)) ? n.dataBefore : undefined
+  w.bool(before !== undefined)
+  if (before !== undefined) {
+    w.uint(before.size)
+    e.extents(before.extents)
+  }
+  for (const attr of ATTRS) e.writersRef(n.attrBy[attr])
+  e.writerRef(n.removedBy)
+  e.hexRef(n.mergedInto)
+  w.bool(n.removalReported)
 }
 
-function encodeConflict(c: Conflict, recs: Interner): Item {
-  return [
-    c.id,
-    c.kind,
-    c.item,
-    [...c.paths],
-    recs.ref(c.winner.record),
-    encodeVersion(c.winner.version, recs),
-    recs.ref(c.loser.record),
-    encodeVersion(c.loser.version, recs),
-    encodeVersion(c.base, recs),
-    c.resolvedBy === undefined ? null : recs.ref(c.resolvedBy),
-    c.resolution ?? null
-  ]
+function encodeConflict(e: Encoder, c: Conflict): void {
+  const w = e.w
+  w.u8(TAG.conflict)
+  w.hex(c.id)
+  w.u8(indexOf(CONFLICT_KINDS, c.kind))
+  w.utf8(c.item)
+  w.uint(c.paths.length)
+  for (const path of c.paths) w.utf8(path)
+  e.recRef(c.winner.record)
+  e.version(c.winner.version)
+  e.recRef(c.loser.record)
+  e.version(c.loser.version)
+  w.bool(c.base !== undefined)
+  if (c.base !== undefined) e.version(c.base)
+  e.recRef(c.resolvedBy)
+  w.bool(c.resolution !== undefined)
+  if (c.resolution !== undefined) w.utf8(c.resolution)
 }
 
-export function encodeState(state: State, stable: readonly StableClock[]): SnapshotSections {
-  const recs = new Interner()
-  const inodes = [...state.inodes.values()].map((n) => encodeInode(n, recs))
-  const conflicts = [...state.conflicts.values()].map((c) => encodeConflict(c, recs))
-  const members = [...state.members.values()].map((m: MemberState) => [
-    m.key,
-    recs.ref(m.addedBy),
-    [...m.admittedAt],
-    m.removedFromSeq ?? null
-  ])
-  const prepares = [...state.prepares].flatMap(([key, pending]) =>
-    [...pending].map(([recordKey, p]) => [key, recordKey, p.dir, p.name, recs.ref(p.by)])
-  )
-  const meta = [[state.meta.root ?? null, state.meta.creator ?? null, state.meta.lockMode]]
-  const clocks = stable.map((c) => [c.author, c.lamports, c.fullVv])
-  return { meta, recs: recs.table, inodes, conflicts, members, prepares, clocks }
+function encodeVv(e: Encoder, vv: Iterable<readonly [string, number]>, size: number): void {
+  e.w.uint(size)
+  for (const [author, seq] of vv) {
+    e.hexRef(author)
+    e.w.uint(seq)
+  }
+}
+
+/** The snapshot as chunks of at most `chunkItems` items (cut early past CHUNK_BYTES_TARGET). */
+export function encodeSnapshot(input: SnapshotInput, chunkItems: number): Uint8Array[] {
+  const { state } = input
+  const e = new Encoder(input.safe)
+  const w = e.w
+  const chunks: Uint8Array[] = []
+  let items = 0
+  const endItem = (): void => {
+    if (++items < chunkItems && w.byteLength < CHUNK_BYTES_TARGET) return
+    chunks.push(w.take())
+    items = 0
+  }
+  w.u8(TAG.meta)
+  e.hexRef(state.meta.root)
+  e.hexRef(state.meta.creator)
+  w.u8(state.meta.lockMode === 'available' ? 1 : 0)
+  endItem()
+  for (const inode of state.inodes.values()) {
+    encodeInode(e, inode)
+    endItem()
+  }
+  for (const conflict of state.conflicts.values()) {
+    encodeConflict(e, conflict)
+    endItem()
+  }
+  for (const m of state.members.values()) {
+    w.u8(TAG.member)
+    e.hexRef(m.key)
+    e.recRef(m.addedBy)
+    encodeVv(e, m.admittedAt, m.admittedAt.size)
+    w.uint(m.removedFromSeq === undefined ? 0 : m.removedFromSeq + 1)
+    endItem()
+  }
+  for (const [key, pending] of state.prepares) {
+    for (const [recordKey, p] of pending) {
+      w.u8(TAG.prepare)
+      w.utf8(key)
+      w.utf8(recordKey)
+      e.hexRef(p.dir)
+      e.nameRef(p.name)
+      e.recRef(p.by)
+      endItem()
+    }
+  }
+  for (const clock of input.clocks) {
+    w.u8(TAG.clock)
+    e.hexRef(clock.author)
+    w.uint(clock.lamports.length)
+    let previous = 0
+    for (const lamport of clock.lamports) {
+      w.uint(lamport - previous)
+      previous = lamport
+    }
+    encodeVv(e, clock.fullVv, clock.fullVv.length)
+    endItem()
+  }
+  if (w.byteLength > 0) chunks.push(w.take())
+  return chunks
 }

@@ -1,260 +1,336 @@
 /**
- * Decoding of a snapshot (the inverse of snapshot-codec.ts). Every field is checked on read: a
- * corrupt snapshot throws instead of producing a wrong tree.
- *
- * Decoding is incremental (SnapshotDecoder takes one chunk at a time, sections in order), so
- * the whole snapshot never exists at once as raw bytes plus a generic CBOR tree plus the state:
- * that peak, and the garbage collection it cost, were most of the open time and memory. Strings
- * that repeat (author keys, inode numbers named by entries and places, kinds) are interned: the
- * state holds one copy of each.
+ * Decoding of a snapshot (the inverse of snapshot-codec.ts), one chunk at a time in order. Every
+ * field is checked on read: a corrupt snapshot throws CorruptSnapshotError instead of making a
+ * wrong tree. The decoder makes only the objects the state keeps: values that repeat (inode
+ * numbers, names, records, writer lists) come from the tables the stream defines, and the
+ * inline bytes of files are copied into shared slabs rather than one buffer per extent.
  */
-import type { InodeKind, LockMode } from '@ivyfs/log'
+import type { LockMode } from '@ivyfs/log'
 import type {
-  AttrName,
   Conflict,
-  ConflictKind,
+  DataVersion,
   Entry,
   Extent,
   Inode,
   LinkPlace,
   RecInfo,
+  Source,
   Version
 } from './model.js'
 import { Clocks, type StableClock } from './order.js'
-import type { SECTION_NAMES } from './snapshot-codec.js'
-import { State } from './state.js'
+import { BinaryReader, CorruptSnapshotError } from './snapshot-binary.js'
+import {
+  ATTRS,
+  CAUSES,
+  CONFLICT_KINDS,
+  EXTENT_BLOB,
+  EXTENT_INLINE,
+  KINDS,
+  REF_FIRST_INDEX,
+  REF_NEW,
+  REF_NONE,
+  REF_SAFE,
+  TAG,
+  VERSION_TYPES
+} from './snapshot-codec.js'
+import { NO_WRITERS, SAFE_ATTR_BY, SAFE_BY, SAFE_REC, State } from './state.js'
 
-type Row = readonly unknown[]
+/** Inline bytes are copied into slabs of this size; a longer run gets a buffer of its own. */
+const SLAB_BYTES = 1024 * 1024
+const OWN_BUFFER_BYTES = SLAB_BYTES / 16
 
 function fail(what: string): never {
-  throw new Error(`corrupt snapshot: ${what}`)
-}
-const row = (x: unknown): Row => (Array.isArray(x) ? x : fail('expected an array'))
-const num = (x: unknown): number => (typeof x === 'number' ? x : fail('expected a number'))
-const str = (x: unknown): string => (typeof x === 'string' ? x : fail('expected a string'))
-const strOrNull = (x: unknown): string | null => (x === null ? null : str(x))
-const bool = (x: unknown): boolean => (typeof x === 'boolean' ? x : fail('expected a boolean'))
-const bytes = (x: unknown): Uint8Array => (x instanceof Uint8Array ? x : fail('expected bytes'))
-const rows = (x: unknown): Row[] => row(x).map(row)
-
-/** One shared instance per distinct string value, for the duration of one decode. */
-class Strings {
-  private readonly seen = new Map<string, string>()
-  get(x: unknown): string {
-    const value = str(x)
-    const known = this.seen.get(value)
-    if (known !== undefined) return known
-    this.seen.set(value, value)
-    return value
-  }
-  orNull(x: unknown): string | null {
-    return x === null ? null : this.get(x)
-  }
+  throw new CorruptSnapshotError(what)
 }
 
-function recAt(recs: readonly RecInfo[], x: unknown): RecInfo {
-  return recs[num(x)] ?? fail('record index out of range')
-}
-const recsAt = (recs: readonly RecInfo[], x: unknown): RecInfo[] => row(x).map((i) => recAt(recs, i))
-
-function unplace(x: unknown, strings: Strings): LinkPlace | undefined {
-  if (x === null) return undefined
-  const p = row(x)
-  return { dir: strings.get(p[0]), name: str(p[1]) }
+function pick<T>(table: readonly T[], index: number, what: string): T {
+  return table[index] ?? fail(`bad ${what}`)
 }
 
-function decodeExtent(x: unknown, recs: readonly RecInfo[], strings: Strings): Extent {
-  const e = row(x)
-  const [start, end] = [num(e[0]), num(e[1])]
-  if (e.length === 4)
-    return { start, end, source: { kind: 'inline', bytes: bytes(e[2]), offset: 0 }, by: recAt(recs, e[3]) }
-  const source = { kind: 'blob' as const, blob: strings.get(e[2]), blobLength: num(e[3]), offset: num(e[4]) }
-  return { start, end, source, by: recAt(recs, e[5]) }
-}
-const extentsOf = (x: unknown, recs: readonly RecInfo[], strings: Strings): Extent[] =>
-  row(x).map((e) => decodeExtent(e, recs, strings))
+/** Copies inline file bytes into shared slabs. */
+class InlineSlabs {
+  private slab = new Uint8Array(0)
+  private used = 0
 
-function decodeVersion(x: unknown, recs: readonly RecInfo[], strings: Strings): Version | undefined {
-  if (x === null) return undefined
-  const v = row(x)
-  const ino = (): string => strings.get(v[1])
-  switch (v[0]) {
-    case 'data':
-      return { type: 'data', ino: ino(), size: num(v[2]), extents: extentsOf(v[3], recs, strings) }
-    case 'entry':
-      return { type: 'entry', dir: ino(), name: str(v[2]), ino: strings.orNull(v[3]) }
-    case 'attr':
-      return { type: 'attr', ino: ino(), attr: str(v[2]) as AttrName, value: num(v[3]) }
-    case 'inode':
-      return { type: 'inode', ino: ino(), removed: bool(v[2]), place: unplace(v[3], strings) ?? null }
-    case 'rename': {
-      const from = unplace(v[2], strings) ?? fail('rename without from')
-      const to = unplace(v[3], strings) ?? fail('rename without to')
-      return { type: 'rename', ino: ino(), from, to, applied: bool(v[4]) }
+  keep(bytes: Uint8Array): Source {
+    if (bytes.byteLength > OWN_BUFFER_BYTES) return { kind: 'inline', bytes: bytes.slice(), offset: 0 }
+    if (this.used + bytes.byteLength > this.slab.byteLength) {
+      this.slab = new Uint8Array(SLAB_BYTES)
+      this.used = 0
     }
-    default:
-      return fail('unknown version type')
+    const offset = this.used
+    this.slab.set(bytes, offset)
+    this.used += bytes.byteLength
+    return { kind: 'inline', bytes: this.slab, offset }
   }
 }
 
-function decodeEntries(
-  x: unknown,
-  recs: readonly RecInfo[],
-  strings: Strings
-): Map<string, Entry> | undefined {
-  if (x === null) return undefined
+class Decoder {
+  r = new BinaryReader(new Uint8Array(0))
+  private readonly hexes: string[] = []
+  private readonly names: string[] = []
+  private readonly recs: RecInfo[] = []
+  private readonly bys: (readonly RecInfo[])[] = []
+  private readonly slabs = new InlineSlabs()
+
+  private interned(table: string[], read: () => string, what: string): string | null {
+    const code = this.r.uint()
+    if (code === REF_NONE) return null
+    if (code === REF_NEW) {
+      const value = read()
+      table.push(value)
+      return value
+    }
+    return pick(table, code - REF_FIRST_INDEX, what)
+  }
+
+  hexOrNull(): string | null {
+    return this.interned(this.hexes, () => this.r.hex(), 'hex reference')
+  }
+
+  hex(): string {
+    return this.hexOrNull() ?? fail('missing hex value')
+  }
+
+  name(): string {
+    return this.interned(this.names, () => this.r.utf8(), 'name reference') ?? fail('missing name')
+  }
+
+  recOrUndefined(): RecInfo | undefined {
+    const code = this.r.uint()
+    if (code === REF_NONE) return undefined
+    if (code === REF_SAFE) return SAFE_REC
+    if (code !== REF_NEW) return pick(this.recs, code - REF_FIRST_INDEX, 'record reference')
+    const rec: RecInfo = { author: this.hex(), seq: this.r.uint(), id: this.r.hex(), timeMs: this.r.f64() }
+    this.recs.push(rec)
+    return rec
+  }
+
+  rec(): RecInfo {
+    return this.recOrUndefined() ?? fail('missing record')
+  }
+
+  by(): readonly RecInfo[] {
+    const code = this.r.uint()
+    if (code === REF_NONE) return NO_WRITERS
+    if (code === REF_SAFE) return SAFE_BY
+    if (code !== REF_NEW) return pick(this.bys, code - REF_FIRST_INDEX, 'writer list')
+    const count = this.r.uint()
+    if (count === 0) fail('empty writer list')
+    const by = new Array<RecInfo>(count)
+    for (let i = 0; i < count; i++) by[i] = this.rec()
+    this.bys.push(by)
+    return by
+  }
+
+  place(): LinkPlace {
+    return { dir: this.hex(), name: this.name() }
+  }
+
+  optionalPlace(): LinkPlace | undefined {
+    return this.r.bool() ? this.place() : undefined
+  }
+
+  extents(): Extent[] {
+    const count = this.r.uint()
+    // Exact length: an array grown by push keeps room for 16 more elements.
+    const extents = new Array<Extent>(count)
+    let previousEnd = 0
+    for (let i = 0; i < count; i++) {
+      const start = this.r.uint()
+      const end = this.r.uint()
+      if (start < previousEnd || end <= start) fail('extents out of order')
+      previousEnd = end
+      const by = this.rec()
+      const kind = this.r.u8()
+      let source: Source
+      if (kind === EXTENT_INLINE) source = this.slabs.keep(this.r.raw(end - start))
+      else if (kind === EXTENT_BLOB) {
+        source = { kind: 'blob', blob: this.hex(), blobLength: this.r.uint(), offset: this.r.uint() }
+      } else fail('bad extent kind')
+      extents[i] = { start, end, source, by }
+    }
+    return extents
+  }
+
+  version(): Version {
+    const type = pick(VERSION_TYPES, this.r.u8(), 'version type')
+    if (type === 'entry') return { type, dir: this.hex(), name: this.name(), ino: this.hexOrNull() }
+    const ino = this.hex()
+    switch (type) {
+      case 'data':
+        return { type, ino, size: this.r.uint(), extents: this.extents() }
+      case 'attr':
+        return { type, ino, attr: pick(ATTRS, this.r.u8(), 'attribute'), value: this.r.uint() }
+      case 'inode':
+        return { type, ino, removed: this.r.bool(), place: this.optionalPlace() ?? null }
+      case 'rename':
+        return { type, ino, from: this.place(), to: this.place(), applied: this.r.bool() }
+    }
+  }
+
+  vv(): Map<string, number> {
+    const vv = new Map<string, number>()
+    const count = this.r.uint()
+    for (let i = 0; i < count; i++) vv.set(this.hex(), this.r.uint())
+    return vv
+  }
+}
+
+function decodeEntries(d: Decoder): Map<string, Entry> | undefined {
+  if (!d.r.bool()) return undefined
   const entries = new Map<string, Entry>()
-  for (const e of rows(x)) {
-    const cause = strings.get(e[3]) as Entry['cause']
-    const entry = { ino: strings.orNull(e[1]), by: recsAt(recs, e[2]), cause, previous: strings.orNull(e[4]) }
-    entries.set(str(e[0]), entry)
+  const count = d.r.uint()
+  for (let i = 0; i < count; i++) {
+    const name = d.name()
+    const ino = d.hexOrNull()
+    const by = d.by()
+    const cause = pick(CAUSES, d.r.u8(), 'entry cause')
+    entries.set(name, { ino, by, cause, previous: d.hexOrNull() })
   }
   return entries
 }
 
-function decodeInode(x: unknown, recs: readonly RecInfo[], strings: Strings): Inode {
-  const n = row(x)
-  const before = n[19] === null ? undefined : row(n[19])
-  const attrBy = row(n[20])
+function decodeInode(d: Decoder): Inode {
+  const r = d.r
+  const ino = d.hex()
+  const kind = pick(KINDS, r.u8(), 'inode kind')
+  const mode = r.uint()
+  const uid = r.uint()
+  const gid = r.uint()
+  const target = r.bool() ? r.utf8() : undefined
+  const size = r.uint()
+  const extents = d.extents()
+  const nlink = r.uint()
+  const subdirs = r.uint()
+  const children = r.uint()
+  const atimeMs = r.f64()
+  const mtimeMs = r.f64()
+  const ctimeMs = r.f64()
+  const entries = decodeEntries(d)
+  if ((kind === 'dir') !== (entries !== undefined)) fail('entries on a non-directory')
+  const places = new Array<LinkPlace>(r.uint())
+  for (let i = 0; i < places.length; i++) places[i] = d.place()
+  const lastPlace = d.optionalPlace()
+  const dataBy = d.by()
+  const dataBefore: DataVersion | undefined = r.bool() ? { size: r.uint(), extents: d.extents() } : undefined
+  const [modeBy, uidBy, gidBy, sizeBy] = [d.by(), d.by(), d.by(), d.by()]
+  const allSafe = modeBy === SAFE_BY && uidBy === SAFE_BY && gidBy === SAFE_BY && sizeBy === SAFE_BY
+  const attrBy = allSafe ? SAFE_ATTR_BY : { mode: modeBy, uid: uidBy, gid: gidBy, size: sizeBy }
+  const removedBy = d.recOrUndefined()
+  const mergedInto = d.hexOrNull() ?? undefined
+  const removalReported = r.bool()
   return {
-    ino: strings.get(n[0]),
-    kind: strings.get(n[1]) as InodeKind,
-    mode: num(n[2]),
-    uid: num(n[3]),
-    gid: num(n[4]),
-    target: strOrNull(n[5]) ?? undefined,
-    size: num(n[6]),
-    extents: extentsOf(n[7], recs, strings),
-    nlink: num(n[8]),
-    subdirs: num(n[9]),
-    children: num(n[10]),
-    atimeMs: num(n[11]),
-    mtimeMs: num(n[12]),
-    ctimeMs: num(n[13]),
-    entries: decodeEntries(n[14], recs, strings),
-    places: row(n[15]).map((p) => unplace(p, strings) ?? fail('null place')),
-    lastPlace: unplace(n[16], strings),
-    createdBy: recAt(recs, n[17]),
-    dataBy: recsAt(recs, n[18]),
-    dataBefore:
-      before === undefined
-        ? undefined
-        : { size: num(before[0]), extents: extentsOf(before[1], recs, strings) },
-    attrBy: {
-      mode: recsAt(recs, attrBy[0]),
-      uid: recsAt(recs, attrBy[1]),
-      gid: recsAt(recs, attrBy[2]),
-      size: recsAt(recs, attrBy[3])
-    },
-    removedBy: n[21] === null ? undefined : recAt(recs, n[21]),
-    mergedInto: strings.orNull(n[22]) ?? undefined,
-    removalReported: bool(n[23])
+    ino,
+    kind,
+    mode,
+    uid,
+    gid,
+    target,
+    size,
+    extents,
+    nlink,
+    subdirs,
+    children,
+    atimeMs,
+    mtimeMs,
+    ctimeMs,
+    entries,
+    places,
+    lastPlace,
+    dataBy,
+    dataBefore,
+    attrBy,
+    removedBy,
+    removalReported,
+    mergedInto
   }
 }
 
-function decodeConflict(x: unknown, recs: readonly RecInfo[], strings: Strings): Conflict {
-  const c = row(x)
-  const version = (v: unknown): Version =>
-    decodeVersion(v, recs, strings) ?? fail('conflict side without a version')
-  return {
-    id: str(c[0]),
-    kind: str(c[1]) as ConflictKind,
-    item: str(c[2]),
-    paths: row(c[3]).map(str),
-    winner: { record: recAt(recs, c[4]), version: version(c[5]) },
-    loser: { record: recAt(recs, c[6]), version: version(c[7]) },
-    base: decodeVersion(c[8], recs, strings),
-    resolvedBy: c[9] === null ? undefined : recAt(recs, c[9]),
-    resolution: strOrNull(c[10]) ?? undefined
-  }
+function decodeConflict(d: Decoder): Conflict {
+  const r = d.r
+  const id = r.hex()
+  const kind = pick(CONFLICT_KINDS, r.u8(), 'conflict kind')
+  const item = r.utf8()
+  const paths: string[] = []
+  for (let i = r.uint(); i > 0; i--) paths.push(r.utf8())
+  const winner = { record: d.rec(), version: d.version() }
+  const loser = { record: d.rec(), version: d.version() }
+  const base = r.bool() ? d.version() : undefined
+  const resolvedBy = d.recOrUndefined()
+  const resolution = r.bool() ? r.utf8() : undefined
+  return { id, kind, item, paths, winner, loser, base, resolvedBy, resolution }
 }
 
-type SectionName = (typeof SECTION_NAMES)[number]
-const SECTION_ORDER: readonly SectionName[] = [
-  'meta',
-  'recs',
-  'inodes',
-  'conflicts',
-  'members',
-  'prepares',
-  'clocks'
-]
-
-/** Builds the state from a snapshot's items, one chunk at a time, sections in SECTION_ORDER. */
+/** Builds the state from a snapshot's chunks, given one at a time in order. */
 export class SnapshotDecoder {
   private readonly state = new State()
-  private readonly recs: RecInfo[] = []
-  private readonly strings = new Strings()
   private readonly stable: StableClock[] = []
-  private sectionIndex = 0
+  private readonly d = new Decoder()
+  private sawMeta = false
 
-  /** Items of `section` (the next chunk of it, or of a later section). */
-  add(section: SectionName, items: readonly unknown[]): void {
-    const index = SECTION_ORDER.indexOf(section)
-    if (index < this.sectionIndex) fail(`section ${section} out of order`)
-    this.sectionIndex = index
-    for (const item of items) this.addItem(section, item)
+  add(chunk: Uint8Array): void {
+    const d = this.d
+    d.r = new BinaryReader(chunk)
+    while (!d.r.done) this.item(d.r.u8())
   }
 
-  private addItem(section: SectionName, x: unknown): void {
-    const { state, recs, strings } = this
-    switch (section) {
-      case 'meta': {
-        const meta = row(x)
-        state.meta.root = strings.orNull(meta[0]) ?? undefined
-        state.meta.creator = strings.orNull(meta[1]) ?? undefined
-        state.meta.lockMode = str(meta[2]) === 'available' ? 'available' : ('strict' as LockMode)
+  private item(tag: number): void {
+    const { state, d } = this
+    const r = d.r
+    switch (tag) {
+      case TAG.meta:
+        state.meta.root = d.hexOrNull() ?? undefined
+        state.meta.creator = d.hexOrNull() ?? undefined
+        state.meta.lockMode = (r.u8() === 1 ? 'available' : 'strict') as LockMode
+        this.sawMeta = true
         return
-      }
-      case 'recs': {
-        const r = row(x)
-        recs.push({ author: strings.get(r[0]), seq: num(r[1]), id: str(r[2]), timeMs: num(r[3]) })
-        return
-      }
-      case 'inodes': {
-        const inode = decodeInode(x, recs, strings)
+      case TAG.inode: {
+        const inode = decodeInode(d)
         state.inodes.set(inode.ino, inode)
         return
       }
-      case 'conflicts': {
-        const conflict = decodeConflict(x, recs, strings)
+      case TAG.conflict: {
+        const conflict = decodeConflict(d)
         state.conflicts.set(conflict.id, conflict)
         return
       }
-      case 'members': {
-        const m = row(x)
-        const admittedAt = new Map(rows(m[2]).map((e) => [strings.get(e[0]), num(e[1])] as const))
-        const removedFromSeq = m[3] === null ? undefined : num(m[3])
-        const key = strings.get(m[0])
-        state.members.set(key, { key, addedBy: recAt(recs, m[1]), admittedAt, removedFromSeq })
+      case TAG.member: {
+        const key = d.hex()
+        const addedBy = d.rec()
+        const admittedAt = d.vv()
+        const removed = r.uint()
+        state.members.set(key, {
+          key,
+          addedBy,
+          admittedAt,
+          removedFromSeq: removed === 0 ? undefined : removed - 1
+        })
         return
       }
-      case 'prepares': {
-        const [key, recordKey, dir, name, by] = row(x)
-        const pending = state.prepares.get(str(key)) ?? new Map()
-        pending.set(str(recordKey), { dir: strings.get(dir), name: str(name), by: recAt(recs, by) })
-        state.prepares.set(str(key), pending)
+      case TAG.prepare: {
+        const key = r.utf8()
+        const recordKey = r.utf8()
+        const pending = state.prepares.get(key) ?? new Map()
+        pending.set(recordKey, { dir: d.hex(), name: d.name(), by: d.rec() })
+        state.prepares.set(key, pending)
         return
       }
-      case 'clocks': {
-        const c = row(x)
-        const fullVv = rows(c[2]).map((e) => [strings.get(e[0]), num(e[1])] as const)
-        this.stable.push({ author: strings.get(c[0]), lamports: row(c[1]).map(num), fullVv })
+      case TAG.clock: {
+        const author = d.hex()
+        const lamports: number[] = []
+        let lamport = 0
+        for (let i = r.uint(); i > 0; i--) lamports.push((lamport += r.uint()))
+        this.stable.push({ author, lamports, fullVv: [...d.vv()] })
         return
       }
+      default:
+        fail(`unknown item tag ${tag}`)
     }
   }
 
   finish(): { state: State; clocks: Clocks } {
+    if (!this.sawMeta) fail('no meta item')
     return { state: this.state, clocks: Clocks.fromStable(this.stable) }
   }
-}
-
-export function decodeState(s: Record<SectionName, readonly unknown[]>): {
-  state: State
-  clocks: Clocks
-} {
-  const decoder = new SnapshotDecoder()
-  for (const name of SECTION_ORDER) decoder.add(name, s[name])
-  return decoder.finish()
 }

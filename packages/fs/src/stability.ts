@@ -4,8 +4,9 @@
  * member happens after that member's newest record (or, for a member with no records yet,
  * after its admission, which its records must have in their causal past).
  */
+import type { RecInfo } from './model.js'
 import type { Clocks, FullVv } from './order.js'
-import type { State } from './state.js'
+import { SAFE_ATTR_BY, SAFE_BY, SAFE_REC, type State } from './state.js'
 
 /** Pointwise minimum of every member's coverage; undefined when nothing can be stable. */
 export function stableFrontier(state: State, clocks: Clocks): FullVv | undefined {
@@ -24,4 +25,73 @@ export function stableFrontier(state: State, clocks: Clocks): FullVv | undefined
     if (min >= 0) frontier.set(author, min)
   }
   return frontier
+}
+
+/**
+ * Lowers a frontier to what every tentative record has in its causal past too. A record at or
+ * below the result happened before every record the view will still apply (tentative ones,
+ * replayed after a rollback, and future ones), so nothing can conflict with it any more.
+ */
+export function safeFrontier(
+  frontier: FullVv | undefined,
+  tentative: readonly { readonly rec: RecInfo; readonly fullVv: FullVv }[]
+): FullVv {
+  const safe = new Map<string, number>()
+  if (frontier === undefined) return safe
+  for (const [author, seq] of frontier) {
+    let min = seq
+    for (const { rec, fullVv } of tentative) {
+      const seen = rec.author === author ? rec.seq - 1 : (fullVv.get(author) ?? -1)
+      if (seen < min) min = seen
+    }
+    if (min >= 0) safe.set(author, min)
+  }
+  return safe
+}
+
+export const isSafe = (safe: FullVv, rec: RecInfo): boolean => rec.seq <= (safe.get(rec.author) ?? -1)
+
+const allSafe = (safe: FullVv, by: readonly RecInfo[]): boolean =>
+  by.length > 0 && by.every((rec) => isSafe(safe, rec))
+
+/** A writer list with SAFE_BY for an all-safe one (an empty list stays empty: see state.ts). */
+const compacted = (safe: FullVv, by: readonly RecInfo[]): readonly RecInfo[] =>
+  by !== SAFE_BY && allSafe(safe, by) ? SAFE_BY : by
+
+/**
+ * Drops what only a conflict with a safe record could use. No record still to be applied is
+ * concurrent with a safe one, so for a safe record the state needs no more than "it happened
+ * before": the content before its change of a file (a data conflict's common ancestor) goes,
+ * and as writer of bytes, content, attributes or a removal it becomes SAFE_REC, so that its
+ * RecInfo (and id) can be collected. Entry writers stay real: the exclusive-create protocol and
+ * directory merges name them. This changes no result (the convergence tests compare views
+ * compacted and restarted at random points with ones never compacted). It mutates outside the
+ * undo logs on purpose: a rollback that restores an older value restores an equally valid one.
+ */
+export function compactSafeState(state: State, safe: FullVv): number {
+  let changed = 0
+  for (const inode of state.inodes.values()) {
+    const dataSafe = allSafe(safe, inode.dataBy) || inode.dataBy === SAFE_BY
+    if (inode.dataBefore !== undefined && dataSafe) inode.dataBefore = undefined
+    if (dataSafe && inode.dataBy !== SAFE_BY) inode.dataBy = SAFE_BY
+    for (const extent of inode.extents) {
+      if (extent.by !== SAFE_REC && isSafe(safe, extent.by)) extent.by = SAFE_REC
+    }
+    if (inode.removedBy !== undefined && inode.removedBy !== SAFE_REC && isSafe(safe, inode.removedBy)) {
+      inode.removedBy = SAFE_REC
+    }
+    const a = inode.attrBy
+    if (a === SAFE_ATTR_BY) continue
+    const [mode, uid, gid, size] = [
+      compacted(safe, a.mode),
+      compacted(safe, a.uid),
+      compacted(safe, a.gid),
+      compacted(safe, a.size)
+    ]
+    if (mode === a.mode && uid === a.uid && gid === a.gid && size === a.size) continue
+    const all = mode === SAFE_BY && uid === SAFE_BY && gid === SAFE_BY && size === SAFE_BY
+    inode.attrBy = all ? SAFE_ATTR_BY : { mode, uid, gid, size }
+    changed++
+  }
+  return changed
 }

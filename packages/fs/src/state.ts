@@ -52,6 +52,8 @@ export interface ApplyContext {
   readonly state: State
   readonly undo: UndoLog
   readonly rec: RecInfo
+  /** `[rec]`, made once per applied record and shared by every item it sets (never mutated). */
+  readonly recBy: readonly RecInfo[]
   /** The record's full version vector (author hex -> highest seq it had seen). */
   readonly fullVv: ReadonlyMap<string, number>
   /** Inodes whose visible state changed (for subscribers). */
@@ -82,11 +84,30 @@ export function concurrentWriter(writers: readonly RecInfo[], ctx: ApplyContext)
   return writers[writers.length - 1]
 }
 
+/** The writers of an item nobody set (shared, never mutated). */
+export const NO_WRITERS: readonly RecInfo[] = Object.freeze([])
+
+/**
+ * Stands for every safe record (stability.ts): one in the causal past of every record the view
+ * will still apply. As a writer it can only ever have "happened before" (its author '' is in no
+ * version vector and its seq -1 is below every entry), which is all that is asked of a safe
+ * writer, so the state can drop the real record (and its id) wherever only that is asked.
+ */
+export const SAFE_REC: RecInfo = Object.freeze({ author: '', seq: -1, id: '', timeMs: 0 })
+export const SAFE_BY: readonly RecInfo[] = Object.freeze([SAFE_REC])
+export const SAFE_ATTR_BY: Inode['attrBy'] = Object.freeze({
+  mode: SAFE_BY,
+  uid: SAFE_BY,
+  gid: SAFE_BY,
+  size: SAFE_BY
+})
+
 export function newInode(
   ino: string,
   kind: InodeKind,
   attrs: { mode: number; uid: number; gid: number; target: string | undefined },
-  rec: RecInfo
+  rec: RecInfo,
+  recBy: readonly RecInfo[]
 ): Inode {
   return {
     ino,
@@ -106,10 +127,9 @@ export function newInode(
     entries: kind === 'dir' ? new Map() : undefined,
     places: [],
     lastPlace: undefined,
-    createdBy: rec,
     dataBy: [],
     dataBefore: undefined,
-    attrBy: { mode: [rec], uid: [rec], gid: [rec], size: [] },
+    attrBy: { mode: recBy, uid: recBy, gid: recBy, size: NO_WRITERS },
     removedBy: undefined,
     removalReported: false,
     mergedInto: undefined
@@ -122,7 +142,7 @@ export function nextWriters(
   sameValue: boolean,
   ctx: ApplyContext
 ): readonly RecInfo[] {
-  if (!sameValue) return [ctx.rec]
+  if (!sameValue) return ctx.recBy
   if (writers.includes(ctx.rec)) return writers
   return [...writers, ctx.rec].slice(-WRITERS_PER_ITEM_MAX)
 }

@@ -12,7 +12,7 @@ import { applyRecord } from './apply.js'
 import { Clocks, compareKeys, type FullVv, type OrderKey } from './order.js'
 import { PendingRecords } from './pending.js'
 import { State } from './state.js'
-import { stableFrontier } from './stability.js'
+import { compactSafeState, safeFrontier, stableFrontier } from './stability.js'
 import { UndoLog } from './undo.js'
 
 export interface Placed {
@@ -36,6 +36,11 @@ export type ViewListener = (change: ViewChange) => void
 
 /** How often (in ingested records) the stable frontier is recomputed. */
 const STABLE_CHECK_EVERY = 32
+/**
+ * Newly stable records between two compactions of the state (see compactSafeState), at least:
+ * a compaction visits every inode, so it runs once per max(this, inodes) records, O(1) each.
+ */
+const COMPACT_EVERY_RECORDS_MIN = 65_536
 
 export class View {
   private readonly current: State
@@ -72,6 +77,11 @@ export class View {
   get tentativeCount(): number {
     this.flush()
     return this.tentative.length
+  }
+
+  /** Number of inodes (never applies queued records: safe inside a change listener). */
+  get inodeCount(): number {
+    return this.current.inodes.size
   }
 
   get pendingCount(): number {
@@ -247,7 +257,26 @@ export class View {
       this.lastStableKey = entry.key
     }
     this.stableRecords += folded.length
+    this.sinceCompaction += folded.length
+    if (this.sinceCompaction >= Math.max(COMPACT_EVERY_RECORDS_MIN, this.current.inodes.size)) this.compact()
     return folded.length
+  }
+
+  private sinceCompaction = 0
+
+  /** Drops state that no record still to be applied can use (stability.ts); returns how much. */
+  compact(): number {
+    this.flush()
+    this.sinceCompaction = 0
+    return compactSafeState(this.current, this.safeFrontier())
+  }
+
+  /**
+   * Per author, the highest seq in the causal past of every record applied from now on: every
+   * tentative record (replays included) and every record not held yet. See stability.ts.
+   */
+  safeFrontier(): FullVv {
+    return safeFrontier(stableFrontier(this.current, this.clockState), this.tentative)
   }
 
   /** Runs `fn` on the stable state alone (tentative records unapplied, then replayed). */
