@@ -19,6 +19,8 @@ import { quorumExclusiveCreate } from './quorum-exclusive.js'
 import { CorruptSnapshotError } from './snapshot-binary.js'
 import { replayLogs } from './replay.js'
 import { loadSnapshot, SnapshotWriter } from './snapshot.js'
+import { SNAPSHOT_DIRECTORY } from './snapshot-file.js'
+import { join } from 'node:path'
 import { View, type ViewListener } from './view.js'
 
 export interface FilesystemComponents {
@@ -133,9 +135,16 @@ export class Filesystem extends FsWriter {
             ownCoverage: () => view.clocks.coverage(author)
           })
     this.unsubscribe = log.onRecord((record) => this.ingest(record))
-    const sublevel = log.sublevel?.('fs-snapshot')
+    const directory = snapshotDirectory(log)
     this.snapshots =
-      sublevel === undefined ? undefined : new SnapshotWriter(sublevel, view, init.snapshotEveryRecords)
+      directory === undefined
+        ? undefined
+        : new SnapshotWriter(
+            directory,
+            view,
+            init.snapshotEveryRecords,
+            log.sublevel?.(LEGACY_SNAPSHOT_SUBLEVEL)
+          )
   }
 
   /** A record the log announced: queued, so that a batch of them is applied at once (view.ts). */
@@ -185,11 +194,11 @@ export class Filesystem extends FsWriter {
    * then recovers the exclusive-create protocol (see `recover`).
    */
   static async openOn(log: FsLog, init: FilesystemInit = {}): Promise<Filesystem> {
-    const sublevel = log.sublevel?.('fs-snapshot')
+    const directory = snapshotDirectory(log)
     let loaded: Awaited<ReturnType<typeof loadSnapshot>>
     let problem: string | undefined
     try {
-      loaded = sublevel === undefined ? undefined : await loadSnapshot(sublevel)
+      loaded = directory === undefined ? undefined : await loadSnapshot(directory)
     } catch (err) {
       // Derived data only: a snapshot that does not decode is ignored, the logs are replayed,
       // and the next snapshot replaces it.
@@ -284,6 +293,13 @@ export class Filesystem extends FsWriter {
     await this.snapshots?.save(true)
     if (this.init.ownsLog === true) await this.log.close()
   }
+}
+
+/** Where format-1 snapshots were kept (LevelDB values); emptied once a snapshot file exists. */
+const LEGACY_SNAPSHOT_SUBLEVEL = 'fs-snapshot'
+
+function snapshotDirectory(log: FsLog): string | undefined {
+  return log.directory === undefined ? undefined : join(log.directory, SNAPSHOT_DIRECTORY)
 }
 
 function admitVia(box: { fs?: Filesystem }) {

@@ -23,7 +23,9 @@ export interface FsLog {
   range(author: Uint8Array, fromSeq: number): AsyncIterable<ViewRecord>
   authors(): Uint8Array[]
   length(author: Uint8Array): number
-  /** A sublevel of the store's database (for snapshots); absent on memory logs. */
+  /** A sublevel of the store's database; absent on memory logs. */
   sublevel?(name: string): Sublevel
+  /** The store's directory, where the fs keeps files it derives (snapshots); absent on memory logs. */
+  readonly directory?: string
   close(): Promise<void>
 }

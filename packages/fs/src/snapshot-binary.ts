@@ -156,6 +156,12 @@ export class BinaryReader {
     return this.raw(this.uint())
   }
 
+  /** Copies the next `length` bytes into `target` at `targetOffset` (no view is made). */
+  copyTo(target: Uint8Array, targetOffset: number, length: number): void {
+    const at = this.need(length)
+    this.buffer.copy(target, targetOffset, at, at + length)
+  }
+
   hex(): string {
     const length = this.uint()
     const at = this.need(length)

@@ -48,7 +48,7 @@ export const REF_SAFE = 2
 export const REF_FIRST_INDEX = 3
 
 /** A chunk is cut after this many items or this many bytes, whichever comes first. */
-export const CHUNK_BYTES_TARGET = 1024 * 1024
+export const CHUNK_BYTES_TARGET = 128 * 1024
 
 export interface SnapshotInput {
   readonly state: State

@@ -52,15 +52,16 @@ class InlineSlabs {
   private slab = new Uint8Array(0)
   private used = 0
 
-  keep(bytes: Uint8Array): Source {
-    if (bytes.byteLength > OWN_BUFFER_BYTES) return { kind: 'inline', bytes: bytes.slice(), offset: 0 }
-    if (this.used + bytes.byteLength > this.slab.byteLength) {
+  /** The next `length` bytes of `r`, kept. */
+  keep(r: BinaryReader, length: number): Source {
+    if (length > OWN_BUFFER_BYTES) return { kind: 'inline', bytes: r.raw(length).slice(), offset: 0 }
+    if (this.used + length > this.slab.byteLength) {
       this.slab = new Uint8Array(SLAB_BYTES)
       this.used = 0
     }
     const offset = this.used
-    this.slab.set(bytes, offset)
-    this.used += bytes.byteLength
+    r.copyTo(this.slab, offset, length)
+    this.used += length
     return { kind: 'inline', bytes: this.slab, offset }
   }
 }
@@ -144,7 +145,7 @@ class Decoder {
       const by = this.rec()
       const kind = this.r.u8()
       let source: Source
-      if (kind === EXTENT_INLINE) source = this.slabs.keep(this.r.raw(end - start))
+      if (kind === EXTENT_INLINE) source = this.slabs.keep(this.r, end - start)
       else if (kind === EXTENT_BLOB) {
         source = { kind: 'blob', blob: this.hex(), blobLength: this.r.uint(), offset: this.r.uint() }
       } else fail('bad extent kind')
@@ -214,7 +215,10 @@ function decodeInode(d: Decoder): Inode {
   const lastPlace = d.optionalPlace()
   const dataBy = d.by()
   const dataBefore: DataVersion | undefined = r.bool() ? { size: r.uint(), extents: d.extents() } : undefined
-  const [modeBy, uidBy, gidBy, sizeBy] = [d.by(), d.by(), d.by(), d.by()]
+  const modeBy = d.by()
+  const uidBy = d.by()
+  const gidBy = d.by()
+  const sizeBy = d.by()
   const allSafe = modeBy === SAFE_BY && uidBy === SAFE_BY && gidBy === SAFE_BY && sizeBy === SAFE_BY
   const attrBy = allSafe ? SAFE_ATTR_BY : { mode: modeBy, uid: uidBy, gid: gidBy, size: sizeBy }
   const removedBy = d.recOrUndefined()

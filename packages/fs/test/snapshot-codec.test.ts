@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encode } from 'cborg'
@@ -108,27 +108,30 @@ describe('opening over a bad or old snapshot', () => {
     return { path, keys, fsId, hash, conflicts }
   }
 
-  async function rewriteSnapshot(
+  async function withStore(
     closed: { path: string; keys: KeyPair; fsId: Uint8Array },
-    change: (sublevel: ReturnType<LogStore['sublevel']>) => Promise<void>
+    use: (store: LogStore) => Promise<void>
   ): Promise<void> {
     const store = await LogStore.open({ path: closed.path, fsId: closed.fsId, keys: closed.keys })
-    await change(store.sublevel('fs-snapshot'))
+    await use(store)
     await store.close()
   }
 
-  test('a corrupt snapshot is reported and the logs are replayed instead', async () => {
+  const snapshotPath = (closed: { path: string }): string => join(closed.path, 'fs-snapshot', 'snapshot')
+
+  test.each([
+    ['a chunk with a flipped byte', (bytes: Buffer) => (bytes[bytes.byteLength - 5] ^= 0x40)],
+    ['a truncated file', (bytes: Buffer) => bytes.subarray(0, bytes.byteLength - 9)],
+    ['a file that is not a snapshot', (bytes: Buffer) => bytes.fill(7, 0, 8)]
+  ])('a corrupt snapshot (%s) is reported and the logs are replayed instead', async (_, damage) => {
     // Goal: a snapshot is derived data; a bad one costs a replay, never the filesystem.
     const closed = await closedFilesystem()
-    await rewriteSnapshot(closed, async (sublevel) => {
-      const keys = await sublevel.keys().all()
-      const chunk = keys.find((key) => key !== 'head')
-      expect(chunk).toBeDefined()
-      await sublevel.put(chunk as string, Uint8Array.of(2, 200, 200))
-    })
+    const bytes = await readFile(snapshotPath(closed))
+    const damaged = damage(bytes)
+    await writeFile(snapshotPath(closed), typeof damaged === 'number' ? bytes : damaged)
     const fs = await Filesystem.open(closed)
     expect(fs.openReport.snapshot).toBe('corrupt')
-    expect(fs.openReport.problem).toMatch(/corrupt snapshot/)
+    expect(fs.openReport.problem).toMatch(/snapshot/)
     expect(fs.openReport.recordsApplied).toBeGreaterThan(20)
     expect(fs.treeHash()).toBe(closed.hash)
     expect(fs.conflictIndexHash()).toBe(closed.conflicts)
@@ -140,11 +143,12 @@ describe('opening over a bad or old snapshot', () => {
     await reopened.close()
   })
 
-  test('a snapshot of an older format is ignored and replaced', async () => {
-    // Goal: an upgrade replays the logs once and writes the new format.
+  test('a snapshot of the older format (LevelDB values) is ignored, replaced and removed', async () => {
+    // Goal: an upgrade replays the logs once, writes the snapshot file and drops the old values.
     const closed = await closedFilesystem()
-    await rewriteSnapshot(closed, async (sublevel) => {
-      await sublevel.clear()
+    await rm(snapshotPath(closed))
+    await withStore(closed, async (store) => {
+      const sublevel = store.sublevel('fs-snapshot')
       await sublevel.put('head', encode({ format: 1, generation: 7, chunks: { meta: 1 }, stableRecords: 3 }))
       await sublevel.put('g7/meta/00000000', encode([['x']]))
     })
@@ -152,10 +156,8 @@ describe('opening over a bad or old snapshot', () => {
     expect(fs.openReport.snapshot).toBe('none')
     expect(fs.treeHash()).toBe(closed.hash)
     await fs.close()
-    await rewriteSnapshot(closed, async (sublevel) => {
-      const keys = await sublevel.keys().all()
-      expect(keys.some((key) => key.startsWith('g7/'))).toBe(false) // the old generation is gone
-      expect(keys.some((key) => key.startsWith('g8/'))).toBe(true)
+    await withStore(closed, async (store) => {
+      expect(await store.sublevel('fs-snapshot').keys().all()).toEqual([])
     })
     const reopened = await Filesystem.open(closed)
     expect(reopened.openReport.snapshot).toBe('loaded')

@@ -46,6 +46,8 @@ export function withComponents(init: LogStoreInit, components: StoreComponents):
 export class LogStore {
   readonly fsId: Hash
   readonly keys: KeyPair
+  /** The store's directory (LevelDB, packs/, and files other packages derive from the logs). */
+  readonly directory: string
   readonly blobs: BlobStore
   readonly #parts: StoreParts
   readonly #heads: Map<string, AuthorHead>
@@ -57,6 +59,7 @@ export class LogStore {
   private constructor(init: LogStoreInit, parts: StoreParts) {
     this.fsId = copyBytes(init.fsId)
     this.keys = init.keys
+    this.directory = init.path
     this.#parts = parts
     this.#heads = parts.heads
     this.#writer = new LogWriter({
