@@ -15,6 +15,24 @@ export class CorruptSnapshotError extends Error {
 }
 
 const TWO_POW_7 = 128
+
+/**
+ * Buffer's own slicing decoders (what toString('hex' | 'utf8', start, end) ends in, without its
+ * argument handling: a snapshot decodes a few hundred thousand strings), with toString where a
+ * runtime lacks them.
+ */
+type Slicer = (this: Buffer, start: number, end: number) => string
+const internals = Buffer.prototype as unknown as { hexSlice?: Slicer; utf8Slice?: Slicer }
+const hexSlice: Slicer =
+  internals.hexSlice ??
+  function (this: Buffer, start, end) {
+    return this.toString('hex', start, end)
+  }
+const utf8Slice: Slicer =
+  internals.utf8Slice ??
+  function (this: Buffer, start, end) {
+    return this.toString('utf8', start, end)
+  }
 const CHUNK_START_BYTES = 64 * 1024
 
 export class BinaryWriter {
@@ -110,6 +128,11 @@ export class BinaryReader {
     return this.position >= this.buffer.byteLength
   }
 
+  /** Bytes not read yet. */
+  get left(): number {
+    return this.buffer.byteLength - this.position
+  }
+
   private need(bytes: number): number {
     const at = this.position
     if (at + bytes > this.buffer.byteLength) throw new CorruptSnapshotError('truncated chunk')
@@ -156,21 +179,15 @@ export class BinaryReader {
     return this.raw(this.uint())
   }
 
-  /** Copies the next `length` bytes into `target` at `targetOffset` (no view is made). */
-  copyTo(target: Uint8Array, targetOffset: number, length: number): void {
-    const at = this.need(length)
-    this.buffer.copy(target, targetOffset, at, at + length)
-  }
-
   hex(): string {
     const length = this.uint()
     const at = this.need(length)
-    return this.buffer.toString('hex', at, at + length)
+    return hexSlice.call(this.buffer, at, at + length)
   }
 
   utf8(): string {
     const length = this.uint()
     const at = this.need(length)
-    return this.buffer.toString('utf8', at, at + length)
+    return utf8Slice.call(this.buffer, at, at + length)
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Encoding of the stable state as a snapshot (format 2, docs/FORMAT.md §5.4): a stream of tagged
  * items (meta, inodes, conflicts, members, prepares, clocks) cut into chunks at item boundaries.
+ * A chunk is the length of its items (varint), the items, then the inline file bytes its extents
+ * hold, in the order the extents name them.
  * Repeated values are written once: the first use of an inode number, name, record or writer
  * list defines it (code 1 and the value), later uses name it by its index (code index + 2), and
  * code 0 is "none", code 2 "a safe record" (state.ts SAFE_REC). The decoder rebuilds the same tables in the same order, so every repeated
@@ -48,7 +50,7 @@ export const REF_SAFE = 2
 export const REF_FIRST_INDEX = 3
 
 /** A chunk is cut after this many items or this many bytes, whichever comes first. */
-export const CHUNK_BYTES_TARGET = 128 * 1024
+export const CHUNK_BYTES_TARGET = 1024 * 1024
 
 export interface SnapshotInput {
   readonly state: State
@@ -65,6 +67,8 @@ function indexOf<T>(table: readonly T[], value: T): number {
 
 class Encoder {
   readonly w = new BinaryWriter()
+  /** The chunk's inline file bytes, kept apart so that the decoder copies them in one piece. */
+  readonly inline = new BinaryWriter()
   private readonly hexes = new Map<string, number>()
   private readonly names = new Map<string, number>()
   private readonly recs = new Map<RecInfo, number>()
@@ -162,7 +166,7 @@ class Encoder {
       const s = x.source
       if (s.kind === 'inline') {
         this.w.u8(EXTENT_INLINE)
-        this.w.raw(s.bytes.subarray(s.offset, s.offset + (x.end - x.start)))
+        this.inline.raw(s.bytes.subarray(s.offset, s.offset + (x.end - x.start)))
       } else {
         this.w.u8(EXTENT_BLOB)
         this.hexRef(s.blob)
@@ -281,10 +285,14 @@ export function encodeSnapshot(input: SnapshotInput, chunkItems: number): Uint8A
   const w = e.w
   const chunks: Uint8Array[] = []
   let items = 0
-  const endItem = (): void => {
-    if (++items < chunkItems && w.byteLength < CHUNK_BYTES_TARGET) return
-    chunks.push(w.take())
+  const cut = (): void => {
+    const head = new BinaryWriter()
+    head.uint(w.byteLength)
+    chunks.push(Buffer.concat([head.take(), w.take(), e.inline.take()]))
     items = 0
+  }
+  const endItem = (): void => {
+    if (++items >= chunkItems || w.byteLength + e.inline.byteLength >= CHUNK_BYTES_TARGET) cut()
   }
   w.u8(TAG.meta)
   e.hexRef(state.meta.root)
@@ -330,6 +338,6 @@ export function encodeSnapshot(input: SnapshotInput, chunkItems: number): Uint8A
     encodeVv(e, clock.fullVv, clock.fullVv.length)
     endItem()
   }
-  if (w.byteLength > 0) chunks.push(w.take())
+  if (w.byteLength > 0) cut()
   return chunks
 }

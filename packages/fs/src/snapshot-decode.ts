@@ -3,7 +3,7 @@
  * field is checked on read: a corrupt snapshot throws CorruptSnapshotError instead of making a
  * wrong tree. The decoder makes only the objects the state keeps: values that repeat (inode
  * numbers, names, records, writer lists) come from the tables the stream defines, and the
- * inline bytes of files are copied into shared slabs rather than one buffer per extent.
+ * inline bytes of files are one copy per chunk rather than one buffer per extent.
  */
 import type { LockMode } from '@ivyfs/log'
 import type {
@@ -35,10 +35,6 @@ import {
 } from './snapshot-codec.js'
 import { NO_WRITERS, SAFE_ATTR_BY, SAFE_BY, SAFE_REC, State } from './state.js'
 
-/** Inline bytes are copied into slabs of this size; a longer run gets a buffer of its own. */
-const SLAB_BYTES = 1024 * 1024
-const OWN_BUFFER_BYTES = SLAB_BYTES / 16
-
 function fail(what: string): never {
   throw new CorruptSnapshotError(what)
 }
@@ -47,22 +43,25 @@ function pick<T>(table: readonly T[], index: number, what: string): T {
   return table[index] ?? fail(`bad ${what}`)
 }
 
-/** Copies inline file bytes into shared slabs. */
-class InlineSlabs {
-  private slab = new Uint8Array(0)
+/** A chunk's inline file bytes (one copy per chunk), handed out in order. */
+class InlineBytes {
+  private bytes: Uint8Array = new Uint8Array(0)
   private used = 0
 
-  /** The next `length` bytes of `r`, kept. */
-  keep(r: BinaryReader, length: number): Source {
-    if (length > OWN_BUFFER_BYTES) return { kind: 'inline', bytes: r.raw(length).slice(), offset: 0 }
-    if (this.used + length > this.slab.byteLength) {
-      this.slab = new Uint8Array(SLAB_BYTES)
-      this.used = 0
-    }
+  reset(bytes: Uint8Array): void {
+    this.bytes = bytes
+    this.used = 0
+  }
+
+  next(length: number): Source {
     const offset = this.used
-    r.copyTo(this.slab, offset, length)
+    if (offset + length > this.bytes.byteLength) fail('inline bytes out of range')
     this.used += length
-    return { kind: 'inline', bytes: this.slab, offset }
+    return { kind: 'inline', bytes: this.bytes, offset }
+  }
+
+  get left(): number {
+    return this.bytes.byteLength - this.used
   }
 }
 
@@ -72,7 +71,7 @@ class Decoder {
   private readonly names: string[] = []
   private readonly recs: RecInfo[] = []
   private readonly bys: (readonly RecInfo[])[] = []
-  private readonly slabs = new InlineSlabs()
+  readonly inline = new InlineBytes()
 
   private interned(table: string[], read: () => string, what: string): string | null {
     const code = this.r.uint()
@@ -145,7 +144,7 @@ class Decoder {
       const by = this.rec()
       const kind = this.r.u8()
       let source: Source
-      if (kind === EXTENT_INLINE) source = this.slabs.keep(this.r, end - start)
+      if (kind === EXTENT_INLINE) source = this.inline.next(end - start)
       else if (kind === EXTENT_BLOB) {
         source = { kind: 'blob', blob: this.hex(), blobLength: this.r.uint(), offset: this.r.uint() }
       } else fail('bad extent kind')
@@ -273,10 +272,19 @@ export class SnapshotDecoder {
   private readonly d = new Decoder()
   private sawMeta = false
 
+  /** One chunk (only read: what the state keeps is copied out of it). */
   add(chunk: Uint8Array): void {
     const d = this.d
-    d.r = new BinaryReader(chunk)
+    const head = new BinaryReader(chunk)
+    const itemBytes = head.uint()
+    const start = chunk.byteLength - head.left
+    if (itemBytes > head.left) fail('chunk shorter than its items')
+    // One copy of the chunk's inline bytes: the extents of its items point into it.
+    // (A copy: `chunk` may be a Buffer, whose slice() is a view, and the reader reuses it.)
+    d.inline.reset(new Uint8Array(chunk.subarray(start + itemBytes)))
+    d.r = new BinaryReader(chunk.subarray(start, start + itemBytes))
     while (!d.r.done) this.item(d.r.u8())
+    if (d.inline.left !== 0) fail('inline bytes left over')
   }
 
   private item(tag: number): void {
