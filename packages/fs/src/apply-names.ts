@@ -105,7 +105,10 @@ export function applyLink(ctx: ApplyContext, op: LinkOp): void {
   touchDir(ctx, dir)
 }
 
-/** An op met a tombstone: identical if the same kind of change, else remove-vs-change. */
+/**
+ * An op met a tombstone: identical if the same kind of change, else remove-vs-change. A seen
+ * tombstone is exactly a missing name (same errno, same reason): compaction drops safe ones.
+ */
 function metTombstone(ctx: ApplyContext, dir: Inode, name: string, entry: Entry, identical: boolean): void {
   if (sawValue(entry.by, ctx)) return ctx.reject('ENOENT', 'name does not exist')
   if (identical) return joinEntry(ctx, dir, name, entry)
@@ -208,7 +211,7 @@ export function applyRename(ctx: ApplyContext, op: RenameOp): void {
   const to = from === undefined ? undefined : directory(ctx, op.newDir, op.newName)
   if (from === undefined || to === undefined) return
   const source = from.entries?.get(op.name)
-  if (source === undefined) return ctx.reject('ENOENT', 'source does not exist')
+  if (source === undefined) return ctx.reject('ENOENT', 'name does not exist')
   if (source.ino === null) {
     const moved = source.cause === 'rename' && liveEntry(to, op.newName)?.ino === source.previous
     if (moved && !sawValue(source.by, ctx)) joinEntry(ctx, to, op.newName, liveEntry(to, op.newName) as Entry)

@@ -205,8 +205,12 @@ class Encoder {
 function encodeEntries(e: Encoder, entries: ReadonlyMap<string, Entry> | undefined): void {
   e.w.bool(entries !== undefined)
   if (entries === undefined) return
-  e.w.uint(entries.size)
-  for (const [name, entry] of entries) {
+  // Tombstones only safe records wrote are left out (see dropSafeTombstones).
+  const kept = [...entries].filter(
+    ([, entry]) => entry.ino !== null || !entry.by.every((rec) => isSafe(e.safe, rec))
+  )
+  e.w.uint(kept.length)
+  for (const [name, entry] of kept) {
     e.nameRef(name)
     e.hexRef(entry.ino)
     e.byRef(entry.by)

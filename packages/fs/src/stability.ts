@@ -4,7 +4,7 @@
  * member happens after that member's newest record (or, for a member with no records yet,
  * after its admission, which its records must have in their causal past).
  */
-import type { RecInfo } from './model.js'
+import type { Entry, RecInfo } from './model.js'
 import type { Clocks, FullVv } from './order.js'
 import { SAFE_ATTR_BY, SAFE_BY, SAFE_REC, type State } from './state.js'
 
@@ -62,12 +62,18 @@ const compacted = (safe: FullVv, by: readonly RecInfo[]): readonly RecInfo[] =>
  * Drops what only a conflict with a safe record could use. No record still to be applied is
  * concurrent with a safe one, so for a safe record the state needs no more than "it happened
  * before": the content before its change of a file (a data conflict's common ancestor) goes,
- * and as writer of bytes, content, attributes or a removal it becomes SAFE_REC, so that its
- * RecInfo (and id) can be collected. Entry writers stay real: the exclusive-create protocol and
- * directory merges name them. This changes no result (the convergence tests compare views
+ * as writer of bytes, content, attributes or a removal it becomes SAFE_REC, so that its RecInfo
+ * (and id) can be collected, and a removed name that only safe records wrote goes (a seen
+ * tombstone acts exactly as a missing name: apply-names.ts). Writers of live names stay real:
+ * the exclusive-create protocol and directory merges name them. This changes no result (the convergence tests compare views
  * compacted and restarted at random points with ones never compacted). It mutates outside the
  * undo logs on purpose: a rollback that restores an older value restores an equally valid one.
  */
+/** Removes tombstones every writer of which is safe (a live entry is never removed here). */
+export function dropSafeTombstones(entries: Map<string, Entry>, safe: FullVv): void {
+  for (const [name, entry] of entries) if (entry.ino === null && allSafe(safe, entry.by)) entries.delete(name)
+}
+
 export function compactSafeState(state: State, safe: FullVv): number {
   let changed = 0
   for (const inode of state.inodes.values()) {
@@ -80,6 +86,7 @@ export function compactSafeState(state: State, safe: FullVv): number {
     if (inode.removedBy !== undefined && inode.removedBy !== SAFE_REC && isSafe(safe, inode.removedBy)) {
       inode.removedBy = SAFE_REC
     }
+    if (inode.entries !== undefined) dropSafeTombstones(inode.entries, safe)
     const a = inode.attrBy
     if (a === SAFE_ATTR_BY) continue
     const [mode, uid, gid, size] = [

@@ -99,4 +99,31 @@ describe('safe records and compaction', () => {
     expect(conflictIndexHash(compacted.state)).toBe(conflictIndexHash(plain.state))
     expect(treeHash(compacted.state)).toBe(treeHash(plain.state))
   })
+
+  test('a tombstone only safe records wrote is dropped, and acts the same as one kept', () => {
+    // Goal: a removed name seen by everyone is a missing name: same tree, same errno and reason.
+    const history = (compact: boolean): View => {
+      const view = new View()
+      view.ingest(genesis)
+      view.ingest(record(a, 1, [], [{ type: 'unlink', dir: root, name: 'f' }]))
+      view.ingest(record(b, 0, [{ author: a, seq: 1 }], [{ type: 'ack' }]))
+      view.ingest(record(a, 2, [{ author: b, seq: 0 }], [{ type: 'ack' }]))
+      if (compact) {
+        view.advanceStable()
+        view.compact()
+        expect(view.state.inodes.get(Buffer.from(root).toString('hex'))?.entries?.has('f')).toBe(false)
+      }
+      view.ingest(record(a, 3, [], [{ type: 'unlink', dir: root, name: 'f' }]))
+      view.ingest(record(a, 4, [], [{ type: 'rename', dir: root, name: 'f', newDir: root, newName: 'g' }]))
+      view.ingest(record(a, 5, [], [{ type: 'link', dir: root, name: 'f', ino: file }]))
+      return view
+    }
+    const kept = history(false)
+    const dropped = history(true)
+    const reasons = (view: View): string[] =>
+      view.state.rejections.map((r) => `${r.seq} ${r.errno} ${r.reason}`)
+    expect(reasons(dropped)).toEqual(reasons(kept))
+    expect(reasons(kept)).toEqual(['3 ENOENT name does not exist', '4 ENOENT name does not exist'])
+    expect(treeHash(dropped.state)).toBe(treeHash(kept.state))
+  })
 })
