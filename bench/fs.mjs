@@ -35,7 +35,7 @@ const SEED = 2002
 /** Records per batch in the batched catch-up measurement (one store announcement of a catch-up). */
 const CATCH_UP_BATCH_RECORDS = 1024
 /** Bump when the workload or the store format changes: the cache is rebuilt. */
-export const CACHE_VERSION = 1
+export const CACHE_VERSION = 2
 const MiB = 1024 * 1024
 
 export const sizes = (isQuick) =>

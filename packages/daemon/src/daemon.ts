@@ -56,9 +56,14 @@ export class Daemon {
         ...(init.mdns !== undefined ? { mdns: init.mdns } : {})
       }
       const keys = await loadKeyPair(paths.key)
+      const opening = performance.now()
       const { store, fs } = await openStoreAndView(paths, keys, fromHex(config.fsId), {
         lockTimeoutMs: config.lockTimeoutMs
       })
+      const report = fs.openReport
+      // A corrupt snapshot costs a replay of the logs (the next snapshot replaces it): say so.
+      const level = report.snapshot === 'corrupt' ? 'warn' : 'info'
+      logger[level]('view opened', { ...report, ms: Math.round(performance.now() - opening) })
       const network = createNetwork({
         store,
         isMember: (key) => fs.isMember(key),

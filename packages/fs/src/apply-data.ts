@@ -6,7 +6,7 @@ import type { SetAttrsOp, WriteOp } from '@ivyfs/log'
 import { toHex } from './bytes.js'
 import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, WRITE_BYTES_MAX } from './constants.js'
 import { addConflict } from './conflicts.js'
-import { overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
+import { firstEndingAfter, overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
 import type { AttrName, DataVersion, Extent, Inode, RecInfo, Source } from './model.js'
 import { pathOf, pathOfEntry } from './paths.js'
 import { concurrentWriter, happenedBefore, nextWriters, type ApplyContext } from './state.js'
@@ -60,11 +60,27 @@ interface LostBytes {
   readonly base: DataVersion | undefined
 }
 
+/**
+ * The extents overlapping [start, end), clipped, when any of them is by a record this one did
+ * not see; none otherwise (the common case: nothing to compare, so nothing is copied).
+ */
+function overlappedUnseen(ctx: ApplyContext, inode: Inode, start: number, end: number): readonly Extent[] {
+  const extents = inode.extents
+  for (let i = firstEndingAfter(extents, start); i < extents.length; i++) {
+    const extent = extents[i] as Extent
+    if (extent.start >= end) break
+    if (!happenedBefore(extent.by, ctx)) return overlapping(extents, start, end)
+  }
+  return NO_EXTENTS
+}
+
+const NO_EXTENTS: readonly Extent[] = Object.freeze([])
+
 /** Concurrent writers whose bytes in `lost` this change replaces (one per writer). */
 function lostBytes(
   ctx: ApplyContext,
   inode: Inode,
-  lost: Extent[],
+  lost: readonly Extent[],
   replacement: Extent | undefined
 ): LostBytes[] {
   const result: LostBytes[] = []
@@ -118,7 +134,7 @@ export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
   if (source === undefined || op.length === 0) return
   const extent: Extent = { start: op.offset, end: op.offset + op.length, source, by: ctx.rec }
   checkChangeOfRemoved(ctx, inode)
-  const losses = lostBytes(ctx, inode, overlapping(inode.extents, extent.start, extent.end), extent)
+  const losses = lostBytes(ctx, inode, overlappedUnseen(ctx, inode, extent.start, extent.end), extent)
   const truncator = concurrentWriter(inode.attrBy.size, ctx)
   if (truncator !== undefined && extent.end > inode.size) {
     losses.push({ loser: truncator, before: dataVersion(inode), base: undefined })
@@ -127,6 +143,16 @@ export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
   addDataConflicts(ctx, inode, losses)
   ctx.undo.set(inode, 'mtimeMs', ctx.rec.timeMs)
   ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+}
+
+/** The writer lists with `attr`'s replaced (a new object of one shape: no spread, no computed key). */
+function withWriters(a: Inode['attrBy'], attr: AttrName, by: readonly RecInfo[]): Inode['attrBy'] {
+  return {
+    mode: attr === 'mode' ? by : a.mode,
+    uid: attr === 'uid' ? by : a.uid,
+    gid: attr === 'gid' ? by : a.gid,
+    size: attr === 'size' ? by : a.size
+  }
 }
 
 function setAttr(ctx: ApplyContext, inode: Inode, attr: Exclude<AttrName, 'size'>, value: number): void {
@@ -141,7 +167,11 @@ function setAttr(ctx: ApplyContext, inode: Inode, attr: Exclude<AttrName, 'size'
       loser: { record: other, version: { type: 'attr', ino: inode.ino, attr, value: inode[attr] } }
     })
   }
-  ctx.undo.set(inode, 'attrBy', { ...inode.attrBy, [attr]: nextWriters(writers, inode[attr] === value, ctx) })
+  ctx.undo.set(
+    inode,
+    'attrBy',
+    withWriters(inode.attrBy, attr, nextWriters(writers, inode[attr] === value, ctx))
+  )
   ctx.undo.set(inode, attr, value)
 }
 
@@ -158,8 +188,12 @@ function setSize(ctx: ApplyContext, inode: Inode, size: number): void {
     })
   }
   const losses =
-    size < inode.size ? lostBytes(ctx, inode, overlapping(inode.extents, size, inode.size), undefined) : []
-  ctx.undo.set(inode, 'attrBy', { ...inode.attrBy, size: nextWriters(writers, inode.size === size, ctx) })
+    size < inode.size ? lostBytes(ctx, inode, overlappedUnseen(ctx, inode, size, inode.size), undefined) : []
+  ctx.undo.set(
+    inode,
+    'attrBy',
+    withWriters(inode.attrBy, 'size', nextWriters(writers, inode.size === size, ctx))
+  )
   if (size !== inode.size) {
     setContent(ctx, inode, truncate(inode.extents, size), size)
     ctx.undo.set(inode, 'mtimeMs', ctx.rec.timeMs)

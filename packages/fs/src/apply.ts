@@ -172,6 +172,31 @@ function recordProblem(state: State, input: RecordInput): string | undefined {
   return undefined
 }
 
+/** The context of one record's ops (a class: no closure per record). */
+class RecordContext implements ApplyContext {
+  readonly rec: RecInfo
+  readonly recBy: readonly RecInfo[]
+  readonly fullVv: ReadonlyMap<string, number>
+  opIndex = -1
+
+  constructor(
+    readonly state: State,
+    readonly undo: UndoLog,
+    input: RecordInput,
+    readonly touched: Set<string>
+  ) {
+    this.rec = input.rec
+    this.recBy = [input.rec]
+    this.fullVv = input.fullVv
+  }
+
+  reject(errno: Errno, reason: string): undefined {
+    const { id, author, seq } = this.rec
+    this.state.noteRejection({ record: id, author, seq, op: this.opIndex, errno, reason })
+    return undefined
+  }
+}
+
 /** Applies one record; returns the inodes it changed. */
 export function applyRecord(
   state: State,
@@ -179,20 +204,7 @@ export function applyRecord(
   undo: UndoLog,
   touched = new Set<string>()
 ): Set<string> {
-  const ctx: ApplyContext = {
-    state,
-    undo,
-    rec: input.rec,
-    recBy: [input.rec],
-    fullVv: input.fullVv,
-    touched,
-    opIndex: -1,
-    reject: (errno: Errno, reason: string) => {
-      const { id, author, seq } = input.rec
-      state.noteRejection({ record: id, author, seq, op: ctx.opIndex, errno, reason })
-      return undefined
-    }
-  }
+  const ctx = new RecordContext(state, undo, input, touched)
   const problem = recordProblem(state, input)
   if (problem !== undefined) return ctx.reject('EPERM', problem) ?? touched
   for (const op of input.ops) {

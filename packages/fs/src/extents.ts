@@ -6,7 +6,7 @@ import { bytesEqual } from './bytes.js'
 import type { Extent, Source } from './model.js'
 
 /** Index of the first extent that ends after `offset`. */
-function firstEndingAfter(extents: readonly Extent[], offset: number): number {
+export function firstEndingAfter(extents: readonly Extent[], offset: number): number {
   let low = 0
   let high = extents.length
   while (low < high) {

@@ -330,9 +330,9 @@ export class SnapshotDecoder {
       }
       case TAG.clock: {
         const author = d.hex()
-        const lamports: number[] = []
+        const lamports = new Array<number>(r.uint())
         let lamport = 0
-        for (let i = r.uint(); i > 0; i--) lamports.push((lamport += r.uint()))
+        for (let i = 0; i < lamports.length; i++) lamports[i] = lamport += r.uint()
         this.stable.push({ author, lamports, fullVv: [...d.vv()] })
         return
       }

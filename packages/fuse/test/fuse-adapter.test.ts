@@ -18,7 +18,10 @@ describe('utimensTimes', () => {
     vi.useFakeTimers({ now: 1_700_000_000_000 })
     try {
       expect(utimensTimes(5_000_000, 9, false)).toEqual({ atimeMs: 5_000_000, mtimeMs: 5_000_000 })
-      expect(utimensTimes(1_073, 9, false)).toEqual({ atimeMs: 1_700_000_000_000, mtimeMs: 1_700_000_000_000 })
+      expect(utimensTimes(1_073, 9, false)).toEqual({
+        atimeMs: 1_700_000_000_000,
+        mtimeMs: 1_700_000_000_000
+      })
     } finally {
       vi.useRealTimers()
     }
