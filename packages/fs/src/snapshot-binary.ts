@@ -118,33 +118,54 @@ export class BinaryWriter {
 
 export class BinaryReader {
   private readonly buffer: Buffer
+  /** The same bytes as a plain Uint8Array (the hot reads index it) and their length. */
+  private readonly view: Uint8Array
+  private readonly end: number
   private position = 0
 
   constructor(bytes: Uint8Array) {
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.end = bytes.byteLength
   }
 
   get done(): boolean {
-    return this.position >= this.buffer.byteLength
+    return this.position >= this.end
   }
 
   /** Bytes not read yet. */
   get left(): number {
-    return this.buffer.byteLength - this.position
+    return this.end - this.position
   }
 
   private need(bytes: number): number {
     const at = this.position
-    if (at + bytes > this.buffer.byteLength) throw new CorruptSnapshotError('truncated chunk')
+    if (at + bytes > this.end) throw new CorruptSnapshotError('truncated chunk')
     this.position = at + bytes
     return at
   }
 
   u8(): number {
-    return this.buffer[this.need(1)] as number
+    const at = this.position
+    if (at >= this.end) throw new CorruptSnapshotError('truncated chunk')
+    this.position = at + 1
+    return this.view[at] as number
   }
 
   uint(): number {
+    // Most values are below 128: one byte, no loop.
+    const at = this.position
+    if (at < this.end) {
+      const first = this.view[at] as number
+      if (first < TWO_POW_7) {
+        this.position = at + 1
+        return first
+      }
+    }
+    return this.longUint()
+  }
+
+  private longUint(): number {
     let value = 0
     let scale = 1
     for (let i = 0; i < 8; i++) {

@@ -73,19 +73,15 @@ class Decoder {
   private readonly bys: (readonly RecInfo[])[] = []
   readonly inline = new InlineBytes()
 
-  private interned(table: string[], read: () => string, what: string): string | null {
+  // (hexOrNull and name are written out rather than sharing a helper that takes the read as a
+  // closure: a few hundred thousand calls made as many closures.)
+  hexOrNull(): string | null {
     const code = this.r.uint()
     if (code === REF_NONE) return null
-    if (code === REF_NEW) {
-      const value = read()
-      table.push(value)
-      return value
-    }
-    return pick(table, code - REF_FIRST_INDEX, what)
-  }
-
-  hexOrNull(): string | null {
-    return this.interned(this.hexes, () => this.r.hex(), 'hex reference')
+    if (code !== REF_NEW) return pick(this.hexes, code - REF_FIRST_INDEX, 'hex reference')
+    const value = this.r.hex()
+    this.hexes.push(value)
+    return value
   }
 
   hex(): string {
@@ -93,7 +89,11 @@ class Decoder {
   }
 
   name(): string {
-    return this.interned(this.names, () => this.r.utf8(), 'name reference') ?? fail('missing name')
+    const code = this.r.uint()
+    if (code !== REF_NEW) return pick(this.names, code - REF_FIRST_INDEX, 'name reference')
+    const value = this.r.utf8()
+    this.names.push(value)
+    return value
   }
 
   recOrUndefined(): RecInfo | undefined {

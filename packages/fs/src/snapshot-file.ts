@@ -23,7 +23,16 @@ export const SNAPSHOT_FILE = 'snapshot'
 const MAGIC = Buffer.from('IVYFSNAP', 'latin1')
 const HEADER_BYTES = 24
 const CHUNK_HEADER_BYTES = 8
-/** A chunk longer than this is corruption (the encoder cuts chunks near 128 KiB). */
+/** What each of the two read buffers starts at (they grow to the longest chunk). */
+const CHUNK_READ_BYTES = 1024 * 1024 + 64 * 1024
+
+interface ReadChunk {
+  readonly chunk: Buffer
+  readonly crc: number
+  readonly next: number
+}
+
+/** A chunk longer than this is corruption (the encoder cuts chunks near 1 MiB). */
 const CHUNK_BYTES_MAX = 64 * 1024 * 1024
 
 export interface SnapshotFileHead {
@@ -73,19 +82,32 @@ export async function readSnapshotFile(
       stableRecords: header.readDoubleLE(16)
     }
     if (head.format !== format) return head
-    let buffer = Buffer.alloc(256 * 1024)
-    let position = HEADER_BYTES
-    for (let i = 0; i < head.chunks; i++) {
-      await readExactly(file, buffer, CHUNK_HEADER_BYTES, position)
-      const length = buffer.readUInt32LE(0)
-      const crc = buffer.readUInt32LE(4)
+    // Two buffers: the next chunk is read while this one is decoded.
+    const slots = [Buffer.alloc(CHUNK_READ_BYTES), Buffer.alloc(CHUNK_READ_BYTES)]
+    const readChunk = async (slot: number, position: number): Promise<ReadChunk> => {
+      const chunkHeader = Buffer.alloc(CHUNK_HEADER_BYTES)
+      await readExactly(file, chunkHeader, CHUNK_HEADER_BYTES, position)
+      const length = chunkHeader.readUInt32LE(0)
       if (length > CHUNK_BYTES_MAX) throw new CorruptSnapshotError('chunk too long')
-      if (length > buffer.byteLength) buffer = Buffer.alloc(length)
+      if (length > (slots[slot] as Buffer).byteLength) slots[slot] = Buffer.alloc(length)
+      const buffer = slots[slot] as Buffer
       await readExactly(file, buffer, length, position + CHUNK_HEADER_BYTES)
-      const chunk = buffer.subarray(0, length)
-      if (crc32(chunk) !== crc) throw new CorruptSnapshotError(`chunk ${i} fails its CRC`)
-      onChunk(chunk)
-      position += CHUNK_HEADER_BYTES + length
+      return {
+        chunk: buffer.subarray(0, length),
+        crc: chunkHeader.readUInt32LE(4),
+        next: position + CHUNK_HEADER_BYTES + length
+      }
+    }
+    let pending = head.chunks > 0 ? readChunk(0, HEADER_BYTES) : undefined
+    try {
+      for (let i = 0; i < head.chunks; i++) {
+        const current = await (pending as Promise<ReadChunk>)
+        pending = i + 1 < head.chunks ? readChunk((i + 1) % 2, current.next) : undefined
+        if (crc32(current.chunk) !== current.crc) throw new CorruptSnapshotError(`chunk ${i} fails its CRC`)
+        onChunk(current.chunk)
+      }
+    } finally {
+      await pending?.catch(() => undefined) // settled before the file closes
     }
     return head
   } finally {
