@@ -6,7 +6,7 @@ import type { SetAttrsOp, WriteOp } from '@ivyfs/log'
 import { toHex } from './bytes.js'
 import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, WRITE_BYTES_MAX } from './constants.js'
 import { addConflict } from './conflicts.js'
-import { firstEndingAfter, overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
+import { firstEndingAfter, makeExtent, overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
 import type { AttrName, DataVersion, Extent, Inode, RecInfo, Source } from './model.js'
 import { pathOf, pathOfEntry } from './paths.js'
 import { concurrentWriter, happenedBefore, nextWriters, type ApplyContext } from './state.js'
@@ -132,7 +132,7 @@ export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
   if (op.offset + op.length > FILE_BYTES_MAX) return ctx.reject('EFBIG', 'write beyond the largest file')
   const source = writeSource(ctx, op)
   if (source === undefined || op.length === 0) return
-  const extent: Extent = { start: op.offset, end: op.offset + op.length, source, by: ctx.rec }
+  const extent = makeExtent(op.offset, op.offset + op.length, ctx.rec, source)
   checkChangeOfRemoved(ctx, inode)
   const losses = lostBytes(ctx, inode, overlappedUnseen(ctx, inode, extent.start, extent.end), extent)
   const truncator = concurrentWriter(inode.attrBy.size, ctx)

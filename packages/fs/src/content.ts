@@ -18,21 +18,19 @@ export async function readExtents(
   if (end <= offset) return new Uint8Array(0)
   const extents = overlapping(version.extents, offset, end)
   const only = extents.length === 1 ? extents[0] : undefined
-  if (only?.source.kind === 'blob' && only.start === offset && only.end === end) {
+  if (only?.kind === 'blob' && only.start === offset && only.end === end) {
     // One blob covers the whole read (a sequential reader of a large file): its bytes are the
     // answer as they come (no copy; callers only read them).
-    const source = only.source
-    const bytes = await blobs.read(fromHex(source.blob), source.blobLength, source.offset, end - offset)
+    const bytes = await blobs.read(fromHex(only.blob), only.blobLength, only.offset, end - offset)
     if (bytes.byteLength === end - offset) return bytes
   }
   const result = new Uint8Array(end - offset)
   for (const extent of extents) {
     const length = extent.end - extent.start
-    const source = extent.source
     const bytes =
-      source.kind === 'inline'
-        ? source.bytes.subarray(source.offset, source.offset + length)
-        : await blobs.read(fromHex(source.blob), source.blobLength, source.offset, length)
+      extent.kind === 'inline'
+        ? extent.bytes.subarray(extent.offset, extent.offset + length)
+        : await blobs.read(fromHex(extent.blob), extent.blobLength, extent.offset, length)
     result.set(bytes.subarray(0, length), extent.start - offset)
   }
   return result

@@ -3,7 +3,7 @@
  * returns a new array), so a version of a file can be kept in O(1) by keeping the array.
  */
 import { bytesEqual } from './bytes.js'
-import type { Extent, Source } from './model.js'
+import type { Extent, RecInfo, Source } from './model.js'
 
 /** Index of the first extent that ends after `offset`. */
 export function firstEndingAfter(extents: readonly Extent[], offset: number): number {
@@ -17,13 +17,27 @@ export function firstEndingAfter(extents: readonly Extent[], offset: number): nu
   return low
 }
 
-function shift(source: Source, delta: number): Source {
-  return delta === 0 ? source : { ...source, offset: source.offset + delta }
+/** An extent over [start, end) whose bytes come from `source` (always built here: one shape per kind). */
+export function makeExtent(start: number, end: number, by: RecInfo, source: Source): Extent {
+  return source.kind === 'inline'
+    ? { start, end, by, kind: 'inline', bytes: source.bytes, offset: source.offset }
+    : {
+        start,
+        end,
+        by,
+        kind: 'blob',
+        blob: source.blob,
+        blobLength: source.blobLength,
+        offset: source.offset
+      }
 }
 
 /** The part [start, end) of an extent (which must cover it). */
 export function slice(extent: Extent, start: number, end: number): Extent {
-  return { start, end, source: shift(extent.source, start - extent.start), by: extent.by }
+  const offset = extent.offset + (start - extent.start)
+  return extent.kind === 'inline'
+    ? { start, end, by: extent.by, kind: 'inline', bytes: extent.bytes, offset }
+    : { start, end, by: extent.by, kind: 'blob', blob: extent.blob, blobLength: extent.blobLength, offset }
 }
 
 /** Extents overlapping [start, end), clipped to it. */
@@ -69,12 +83,10 @@ export function truncate(extents: readonly Extent[], size: number): readonly Ext
 export function sameBytes(a: Extent, b: Extent): boolean {
   if (a.start !== b.start || a.end !== b.end) return false
   const length = a.end - a.start
-  if (a.source.kind === 'blob' && b.source.kind === 'blob') {
-    return a.source.blob === b.source.blob && a.source.offset === b.source.offset
-  }
-  if (a.source.kind === 'inline' && b.source.kind === 'inline') {
-    const x = a.source.bytes.subarray(a.source.offset, a.source.offset + length)
-    const y = b.source.bytes.subarray(b.source.offset, b.source.offset + length)
+  if (a.kind === 'blob' && b.kind === 'blob') return a.blob === b.blob && a.offset === b.offset
+  if (a.kind === 'inline' && b.kind === 'inline') {
+    const x = a.bytes.subarray(a.offset, a.offset + length)
+    const y = b.bytes.subarray(b.offset, b.offset + length)
     return bytesEqual(x, y)
   }
   return false

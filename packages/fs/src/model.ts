@@ -22,14 +22,17 @@ export type Source =
   | { readonly kind: 'inline'; readonly bytes: Uint8Array; readonly offset: number }
   | { readonly kind: 'blob'; readonly blob: string; readonly blobLength: number; readonly offset: number }
 
-/** Bytes [start, end) of a file come from `source` starting at `source.offset`. */
-export interface Extent {
+/**
+ * Bytes [start, end) of a file come from its source (inline bytes of a record or a blob)
+ * starting at `offset`. The source's fields are the extent's own (one object per extent, not
+ * two: a 100k-file view holds ~130k of them). Property order is fixed (see makeExtent).
+ */
+export type Extent = {
   readonly start: number
   readonly end: number
-  readonly source: Source
   /** The writer; SAFE_REC once it is safe (stability.ts: compaction replaces it in place). */
   by: RecInfo
-}
+} & Source
 
 /** A file's content at one moment: extents are immutable arrays, so keeping one is O(1). */
 export interface DataVersion {

@@ -163,7 +163,7 @@ class Encoder {
       this.w.uint(x.start)
       this.w.uint(x.end)
       this.writerRef(x.by)
-      const s = x.source
+      const s = x
       if (s.kind === 'inline') {
         this.w.u8(EXTENT_INLINE)
         this.inline.raw(s.bytes.subarray(s.offset, s.offset + (x.end - x.start)))

@@ -6,17 +6,7 @@
  * inline bytes of files are one copy per chunk rather than one buffer per extent.
  */
 import type { LockMode } from '@ivyfs/log'
-import type {
-  Conflict,
-  DataVersion,
-  Entry,
-  Extent,
-  Inode,
-  LinkPlace,
-  RecInfo,
-  Source,
-  Version
-} from './model.js'
+import type { Conflict, DataVersion, Entry, Extent, Inode, LinkPlace, RecInfo, Version } from './model.js'
 import { Clocks, type StableClock } from './order.js'
 import { BinaryReader, CorruptSnapshotError } from './snapshot-binary.js'
 import {
@@ -53,11 +43,12 @@ class InlineBytes {
     this.used = 0
   }
 
-  next(length: number): Source {
+  /** An extent over the next `end - start` bytes. */
+  extent(start: number, end: number, by: RecInfo): Extent {
     const offset = this.used
-    if (offset + length > this.bytes.byteLength) fail('inline bytes out of range')
-    this.used += length
-    return { kind: 'inline', bytes: this.bytes, offset }
+    if (offset + (end - start) > this.bytes.byteLength) fail('inline bytes out of range')
+    this.used += end - start
+    return { start, end, by, kind: 'inline', bytes: this.bytes, offset }
   }
 
   get left(): number {
@@ -143,12 +134,12 @@ class Decoder {
       previousEnd = end
       const by = this.rec()
       const kind = this.r.u8()
-      let source: Source
-      if (kind === EXTENT_INLINE) source = this.inline.next(end - start)
+      // Literals in makeExtent's property order (one shape per kind).
+      if (kind === EXTENT_INLINE) extents[i] = this.inline.extent(start, end, by)
       else if (kind === EXTENT_BLOB) {
-        source = { kind: 'blob', blob: this.hex(), blobLength: this.r.uint(), offset: this.r.uint() }
+        const blob = this.hex()
+        extents[i] = { start, end, by, kind: 'blob', blob, blobLength: this.r.uint(), offset: this.r.uint() }
       } else fail('bad extent kind')
-      extents[i] = { start, end, source, by }
     }
     return extents
   }

@@ -14,9 +14,8 @@ import { attrOf } from './attrs.js'
 function hashExtent(hash: Hash, extent: Extent): void {
   const length = extent.end - extent.start
   hash.update(`[${extent.start},${extent.end})`)
-  const source = extent.source
-  if (source.kind === 'inline') hash.update(source.bytes.subarray(source.offset, source.offset + length))
-  else hash.update(`blob:${source.blob}:${source.blobLength}@${source.offset}`)
+  if (extent.kind === 'inline') hash.update(extent.bytes.subarray(extent.offset, extent.offset + length))
+  else hash.update(`blob:${extent.blob}:${extent.blobLength}@${extent.offset}`)
 }
 
 function hashInode(hash: Hash, path: string, inode: Inode): void {

@@ -5,10 +5,12 @@ const rec = (id: string): RecInfo => ({ author: 'a', seq: 0, id, timeMs: 0 })
 const ext = (start: number, end: number, id: string): Extent => ({
   start,
   end,
-  source: { kind: 'inline', bytes: new Uint8Array(end - start).fill(id.charCodeAt(0)), offset: 0 },
-  by: rec(id)
+  by: rec(id),
+  kind: 'inline',
+  bytes: new Uint8Array(end - start).fill(id.charCodeAt(0)),
+  offset: 0
 })
-const shape = (list: readonly Extent[]) => list.map((e) => [e.start, e.end, e.by.id, e.source.offset])
+const shape = (list: readonly Extent[]) => list.map((e) => [e.start, e.end, e.by.id, e.offset])
 
 describe('extents', () => {
   test('a write over the middle of an extent splits it', () => {
