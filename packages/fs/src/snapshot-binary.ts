@@ -200,6 +200,12 @@ export class BinaryReader {
     return this.raw(this.uint())
   }
 
+  /** Copies the next `length` bytes into `target` at `offset`. */
+  copyInto(target: Uint8Array, offset: number, length: number): void {
+    const at = this.need(length)
+    target.set(this.view.subarray(at, at + length), offset)
+  }
+
   hex(): string {
     const length = this.uint()
     const at = this.need(length)

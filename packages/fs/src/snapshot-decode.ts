@@ -56,12 +56,54 @@ class InlineBytes {
   }
 }
 
+/** Record ids of loaded records, as bytes in shared slabs (a hex string each was 80 bytes). */
+class IdSlabs {
+  private slab = Buffer.alloc(0)
+  private used = 0
+  /** Where the last kept id is (its slab; keep returns the offset). */
+  current = this.slab
+
+  keep(r: BinaryReader, length: number): number {
+    if (this.used + length > this.slab.byteLength) {
+      this.slab = Buffer.alloc(Math.max(ID_SLAB_BYTES, length))
+      this.used = 0
+    }
+    this.current = this.slab
+    const offset = this.used
+    r.copyInto(this.slab, offset, length)
+    this.used += length
+    return offset
+  }
+}
+
+const ID_SLAB_BYTES = 64 * 1024
+
+/**
+ * A record named by the loaded state: its id is kept as bytes and made a hex string only when
+ * asked for (conflicts, a snapshot), which the state rarely does for a loaded record.
+ */
+class LoadedRec implements RecInfo {
+  constructor(
+    readonly author: string,
+    readonly seq: number,
+    private readonly slab: Buffer,
+    private readonly idOffset: number,
+    private readonly idLength: number,
+    readonly timeMs: number
+  ) {}
+
+  get id(): string {
+    return this.slab.toString('hex', this.idOffset, this.idOffset + this.idLength)
+  }
+}
+
 class Decoder {
   r = new BinaryReader(new Uint8Array(0))
   private readonly hexes: string[] = []
   private readonly names: string[] = []
   private readonly recs: RecInfo[] = []
   private readonly bys: (readonly RecInfo[])[] = []
+  private readonly ids = new IdSlabs()
   readonly inline = new InlineBytes()
 
   // (hexOrNull and name are written out rather than sharing a helper that takes the read as a
@@ -92,7 +134,11 @@ class Decoder {
     if (code === REF_NONE) return undefined
     if (code === REF_SAFE) return SAFE_REC
     if (code !== REF_NEW) return pick(this.recs, code - REF_FIRST_INDEX, 'record reference')
-    const rec: RecInfo = { author: this.hex(), seq: this.r.uint(), id: this.r.hex(), timeMs: this.r.f64() }
+    const author = this.hex()
+    const seq = this.r.uint()
+    const idLength = this.r.uint()
+    const idOffset = this.ids.keep(this.r, idLength)
+    const rec = new LoadedRec(author, seq, this.ids.current, idOffset, idLength, this.r.f64())
     this.recs.push(rec)
     return rec
   }
