@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encode } from 'cborg'
@@ -7,6 +7,7 @@ import { KeyPair, LogStore } from '@ivyfs/log'
 import { Filesystem, View } from '../src/index.js'
 import { CorruptSnapshotError } from '../src/snapshot-binary.js'
 import { SnapshotDecoder } from '../src/snapshot-decode.js'
+import { readSnapshotFile, writeSnapshotFile } from '../src/snapshot-file.js'
 import { decodeChunks, snapshotOf } from './helpers/snapshot-restart.js'
 import { closeAll, makePeers, syncAll } from './helpers/sim.js'
 import { rngFor, runWorkload } from './helpers/workload.js'
@@ -165,5 +166,25 @@ describe('opening over a bad or old snapshot', () => {
     expect(reopened.openReport.snapshot).toBe('loaded')
     expect(reopened.treeHash()).toBe(closed.hash)
     await reopened.close()
+  })
+})
+
+describe('the snapshot file', () => {
+  test('a write that fails midway leaves the previous snapshot whole and no temporary file', async () => {
+    // Goal: replacing a snapshot is atomic (temporary file, sync, rename); a failure (a full
+    // disk, here a chunk that cannot be written) changes nothing on disk.
+    const directory = await mkdtemp(join(tmpdir(), 'ivyfs-fs-snapshot-file-'))
+    dirs.push(directory)
+    const head = { format: 2, chunks: 2, stableRecords: 7 }
+    await writeSnapshotFile(directory, head, [Uint8Array.of(1, 2, 3), Uint8Array.of(4)])
+    const before = await readFile(join(directory, 'snapshot'))
+    const bad = [Uint8Array.of(9), 'not bytes' as unknown as Uint8Array]
+    await expect(writeSnapshotFile(directory, { ...head, stableRecords: 8 }, bad)).rejects.toThrow()
+    expect((await readFile(join(directory, 'snapshot'))).equals(before)).toBe(true)
+    expect(await readdir(directory)).toEqual(['snapshot'])
+    const chunks: number[][] = []
+    const read = await readSnapshotFile(directory, 2, (chunk) => chunks.push([...chunk]))
+    expect(read).toEqual(head)
+    expect(chunks).toEqual([[1, 2, 3], [4]])
   })
 })
