@@ -9,7 +9,7 @@ import type { Op } from '@ivyfs/log'
 import { toHex } from './bytes.js'
 import type { RecInfo, ViewRecord } from './model.js'
 import { applyRecord } from './apply.js'
-import { Clocks, compareKeys, type FullVv, type OrderKey } from './order.js'
+import { Clocks, compareKeys, type FullVv, type OrderKey, type Placement } from './order.js'
 import { PendingRecords } from './pending.js'
 import { State } from './state.js'
 import { compactSafeState, safeFrontier, stableFrontier } from './stability.js'
@@ -162,7 +162,19 @@ export class View {
       const author = this.clockState.names.hex(record.body.author)
       const seq = record.body.seq
       const next = this.clockState.length(author)
-      if (seq < next || !this.pending.add(author, seq, record)) continue
+      if (seq < next) continue
+      // The common case (live arrival, catch-up in log order): the author's next record with
+      // every predecessor held is placed at once, without a round trip through `pending`.
+      if (
+        seq === next &&
+        this.pending.peek(author, seq) === undefined &&
+        this.placeNow(author, record, placed)
+      ) {
+        if (this.pending.peek(author, seq + 1) !== undefined) ready.push(author)
+        for (const waiter of this.pending.wake(author, seq)) ready.push(waiter)
+        continue
+      }
+      if (!this.pending.add(author, seq, record)) continue
       if (seq === next) ready.push(author)
     }
     for (let author = ready.pop(); author !== undefined; author = ready.pop()) {
@@ -185,12 +197,25 @@ export class View {
         return
       }
       this.pending.delete(author, seq)
-      this.clockState.commit(author, placement)
-      const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
-      const key = { lamport: placement.lamport, author }
-      placed.push({ key, rec, fullVv: placement.fullVv, record, undo: new UndoLog() })
+      this.commit(author, record, placement, placed)
       for (const waiter of this.pending.wake(author, seq)) ready.push(waiter)
     }
+  }
+
+  /** Places the author's next record if every predecessor is held; false when one is missing. */
+  private placeNow(author: string, record: ViewRecord, placed: Placed[]): boolean {
+    const placement = this.clockState.place(author, record.body.seq, record.body.vv)
+    if (placement === 'missing') return false
+    this.commit(author, record, placement, placed)
+    return true
+  }
+
+  private commit(author: string, record: ViewRecord, placement: Placement, placed: Placed[]): void {
+    this.clockState.commit(author, placement)
+    const seq = record.body.seq
+    const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
+    const key = { lamport: placement.lamport, author }
+    placed.push({ key, rec, fullVv: placement.fullVv, record, undo: new UndoLog() })
   }
 
   /** Index of the first tentative record that sorts after `key`. */
