@@ -1,7 +1,16 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'test/fixtures/**', '**/*.mjs', '**/*.js'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'bench/results/**',
+      'test/fixtures/**',
+      '**/*.mjs',
+      '**/*.js'
+    ]
+  },
   ...tseslint.configs.strict,
   {
     rules: {

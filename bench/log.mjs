@@ -22,7 +22,11 @@ export async function run({ root }) {
 
   const appendOne = async () =>
     withDir(async (dir) => {
-      const store = await log.LogStore.open({ path: dir, fsId: randomBytes(32), keys: log.KeyPair.generate() })
+      const store = await log.LogStore.open({
+        path: dir,
+        fsId: randomBytes(32),
+        keys: log.KeyPair.generate()
+      })
       const start = performance.now()
       for (let i = 0; i < APPENDS; i++) {
         await store.append([{ type: 'write', ino, offset: i * 1024, length: 1024, inline: payload }])

@@ -57,7 +57,17 @@ function main() {
     source = source.replace(from, to)
   }
   writeFileSync(sourcePath, source)
-  const nodeGyp = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
+  const nodeGyp = join(
+    dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js'
+  )
   const args = [existsSync(nodeGyp) ? nodeGyp : require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild']
   // Distribution packages of Node ship its headers under /usr/include/node: no download needed.
   const prefix = join(dirname(process.execPath), '..')
@@ -66,7 +76,11 @@ function main() {
     execFileSync(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
   } catch (error) {
     rmSync(join(dir, 'build'), { recursive: true, force: true })
-    const detail = String(error.stderr ?? error.message).trim().split('\n').slice(-3).join(' | ')
+    const detail = String(error.stderr ?? error.message)
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ')
     return warn(`fuse-native ${version}: rebuild failed (${detail}); the prebuilt addon stays`)
   }
   writeFileSync(marker, `fuse-native ${version} rebuilt with the utimens patch\n`)

@@ -68,7 +68,9 @@ describe('package boundaries', () => {
 
   test('the import scanner sees the forms we write', () => {
     // Goal: the rule above could actually fail.
-    const found = importsOf(`import { a } from '@ivyfs/net'\nimport '@ivyfs/fs'\nawait import('@ivyfs/log/src/x.js')`)
+    const found = importsOf(
+      `import { a } from '@ivyfs/net'\nimport '@ivyfs/fs'\nawait import('@ivyfs/log/src/x.js')`
+    )
     expect(found).toEqual(['@ivyfs/net', '@ivyfs/fs', '@ivyfs/log/src/x.js'])
   })
 })

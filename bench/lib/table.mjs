@@ -12,12 +12,19 @@ export function row({ what, value, unit, baseline, baselineValue, lowerIsBetter 
   return { what, value, unit, baseline, baselineValue, ratio, target: target?.text, met, note }
 }
 
-export const atLeastRatio = (x) => ({ text: `≥ ${x}× baseline`, check: ({ ratio }) => ratio !== undefined && ratio >= x })
+export const atLeastRatio = (x) => ({
+  text: `≥ ${x}× baseline`,
+  check: ({ ratio }) => ratio !== undefined && ratio >= x
+})
 export const atMost = (x, unit) => ({ text: `≤ ${x} ${unit}`, check: ({ value }) => value <= x })
 export const atLeast = (x, unit) => ({ text: `≥ ${x} ${unit}`, check: ({ value }) => value >= x })
 
 const fmt = (n) =>
-  n === undefined ? '' : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : Number(n.toPrecision(3)).toString()
+  n === undefined
+    ? ''
+    : Math.abs(n) >= 100
+      ? Math.round(n).toLocaleString('en-US')
+      : Number(n.toPrecision(3)).toString()
 
 function cells(r) {
   return [
@@ -36,7 +43,14 @@ const HEAD = ['figure', 'ivyfs', 'baseline', 'ratio', 'target', '', 'note']
 export function formatTable(rows) {
   const all = [HEAD, ...rows.map(cells)]
   const widths = HEAD.map((_, i) => Math.max(...all.map((r) => r[i].length)))
-  return all.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd()
+    )
+    .join('\n')
 }
 
 export function toMarkdown(rows) {
