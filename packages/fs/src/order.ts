@@ -137,12 +137,13 @@ export class Clocks {
     return result.sort((a, b) => (a.author < b.author ? -1 : 1))
   }
 
+  /** Clocks from a snapshot's stable part; takes over the `lamports` arrays (no copy). */
   static fromStable(stable: readonly StableClock[]): Clocks {
     const clocks = new Clocks()
     for (const entry of stable) {
       const fullVv = new Map(entry.fullVv)
       clocks.authors.set(entry.author, {
-        lamports: [...entry.lamports],
+        lamports: entry.lamports as number[],
         latestVv: fullVv,
         stableSeq: entry.lamports.length - 1,
         stableVv: fullVv
