@@ -17,27 +17,47 @@ export function firstEndingAfter(extents: readonly Extent[], offset: number): nu
   return low
 }
 
-/** An extent over [start, end) whose bytes come from `source` (always built here: one shape per kind). */
-export function makeExtent(start: number, end: number, by: RecInfo, source: Source): Extent {
+/**
+ * The two shapes of an extent, each built in one place only (one property order per kind, so
+ * that every extent of a kind shares a hidden class).
+ */
+export function inlineExtent(
+  start: number,
+  end: number,
+  by: RecInfo,
+  bytes: Uint8Array,
+  offset: number
+): Extent {
+  return { start, end, by, kind: 'inline', bytes, offset }
+}
+
+export function blobExtent(
+  start: number,
+  end: number,
+  by: RecInfo,
+  blob: string,
+  blobLength: number,
+  offset: number
+): Extent {
+  return { start, end, by, kind: 'blob', blob, blobLength, offset }
+}
+
+/** An extent over [start, end) whose bytes come from `source`, from its `offset` on. */
+export function makeExtent(
+  start: number,
+  end: number,
+  by: RecInfo,
+  source: Source,
+  offset = source.offset
+): Extent {
   return source.kind === 'inline'
-    ? { start, end, by, kind: 'inline', bytes: source.bytes, offset: source.offset }
-    : {
-        start,
-        end,
-        by,
-        kind: 'blob',
-        blob: source.blob,
-        blobLength: source.blobLength,
-        offset: source.offset
-      }
+    ? inlineExtent(start, end, by, source.bytes, offset)
+    : blobExtent(start, end, by, source.blob, source.blobLength, offset)
 }
 
 /** The part [start, end) of an extent (which must cover it). */
 export function slice(extent: Extent, start: number, end: number): Extent {
-  const offset = extent.offset + (start - extent.start)
-  return extent.kind === 'inline'
-    ? { start, end, by: extent.by, kind: 'inline', bytes: extent.bytes, offset }
-    : { start, end, by: extent.by, kind: 'blob', blob: extent.blob, blobLength: extent.blobLength, offset }
+  return makeExtent(start, end, extent.by, extent, extent.offset + (start - extent.start))
 }
 
 /** Extents overlapping [start, end), clipped to it. */

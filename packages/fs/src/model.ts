@@ -25,7 +25,7 @@ export type Source =
 /**
  * Bytes [start, end) of a file come from its source (inline bytes of a record or a blob)
  * starting at `offset`. The source's fields are the extent's own (one object per extent, not
- * two: a 100k-file view holds ~130k of them). Property order is fixed (see makeExtent).
+ * two: a 100k-file view holds ~130k of them), built only by extents.ts (one shape per kind).
  */
 export type Extent = {
   readonly start: number

@@ -4,13 +4,14 @@
  * A chunk is the length of its items (varint), the items, then the inline file bytes its extents
  * hold, in the order the extents name them.
  * Repeated values are written once: the first use of an inode number, name, record or writer
- * list defines it (code 1 and the value), later uses name it by its index (code index + 2), and
- * code 0 is "none", code 2 "a safe record" (state.ts SAFE_REC). The decoder rebuilds the same tables in the same order, so every repeated
- * value is one shared object in the loaded state.
+ * list defines it (code 1 and the value), later uses name it by its index (code index + 3);
+ * code 0 is "none" and code 2 "safe" (state.ts SAFE_REC, SAFE_BY). The decoder rebuilds the same
+ * tables in the same order, so every repeated value is one shared object in the loaded state.
  *
  * What the encoder leaves out is what compactSafeState (stability.ts) drops: for records in the
  * causal past of every record still to be applied (`safe`), the content before their change of
- * a file, and their identity as writers of bytes, content and attributes (SAFE_REC instead).
+ * a file, their identity as writers of bytes, content, attributes and removals (SAFE_REC,
+ * SAFE_BY instead) and the tombstones only they wrote.
  */
 import type { InodeKind } from '@ivyfs/log'
 import { BinaryWriter } from './snapshot-binary.js'
@@ -26,8 +27,8 @@ import type {
   Version
 } from './model.js'
 import type { FullVv, StableClock } from './order.js'
-import { isSafe } from './stability.js'
-import { SAFE_REC, type State } from './state.js'
+import { allSafe, compactedWriters, isSafe, isSafeTombstone } from './stability.js'
+import { SAFE_BY, SAFE_REC, type State } from './state.js'
 
 export const TAG = { meta: 1, inode: 2, conflict: 3, member: 4, prepare: 5, clock: 6 } as const
 export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo']
@@ -77,21 +78,23 @@ class Encoder {
 
   constructor(readonly safe: FullVv) {}
 
-  private interned(table: Map<string, number>, value: string, write: (value: string) => void): void {
+  /** `value` from `table`, or defined there (as hex bytes or as UTF-8); no closure per call. */
+  private interned(table: Map<string, number>, value: string, asHex: boolean): void {
     const index = table.get(value)
     if (index !== undefined) return this.w.uint(index + REF_FIRST_INDEX)
     this.w.uint(REF_NEW)
-    write(value)
+    if (asHex) this.w.hex(value)
+    else this.w.utf8(value)
     table.set(value, table.size)
   }
 
   hexRef(value: string | null | undefined): void {
     if (value == null) return this.w.uint(REF_NONE)
-    this.interned(this.hexes, value, (hex) => this.w.hex(hex))
+    this.interned(this.hexes, value, true)
   }
 
   nameRef(value: string): void {
-    this.interned(this.names, value, (name) => this.w.utf8(name))
+    this.interned(this.names, value, false)
   }
 
   recRef(rec: RecInfo | undefined): void {
@@ -114,7 +117,7 @@ class Encoder {
 
   /** A writer list of content or attributes: SAFE_BY when every writer is safe (see state.ts). */
   writersRef(by: readonly RecInfo[]): void {
-    if (by.length > 0 && by.every((rec) => isSafe(this.safe, rec))) return this.w.uint(REF_SAFE)
+    if (compactedWriters(this.safe, by) === SAFE_BY) return this.w.uint(REF_SAFE)
     this.byRef(by)
   }
 
@@ -163,15 +166,14 @@ class Encoder {
       this.w.uint(x.start)
       this.w.uint(x.end)
       this.writerRef(x.by)
-      const s = x
-      if (s.kind === 'inline') {
+      if (x.kind === 'inline') {
         this.w.u8(EXTENT_INLINE)
-        this.inline.raw(s.bytes.subarray(s.offset, s.offset + (x.end - x.start)))
+        this.inline.raw(x.bytes.subarray(x.offset, x.offset + (x.end - x.start)))
       } else {
         this.w.u8(EXTENT_BLOB)
-        this.hexRef(s.blob)
-        this.w.uint(s.blobLength)
-        this.w.uint(s.offset)
+        this.hexRef(x.blob)
+        this.w.uint(x.blobLength)
+        this.w.uint(x.offset)
       }
     }
   }
@@ -205,10 +207,7 @@ class Encoder {
 function encodeEntries(e: Encoder, entries: ReadonlyMap<string, Entry> | undefined): void {
   e.w.bool(entries !== undefined)
   if (entries === undefined) return
-  // Tombstones only safe records wrote are left out (see dropSafeTombstones).
-  const kept = [...entries].filter(
-    ([, entry]) => entry.ino !== null || !entry.by.every((rec) => isSafe(e.safe, rec))
-  )
+  const kept = [...entries].filter(([, entry]) => !isSafeTombstone(e.safe, entry))
   e.w.uint(kept.length)
   for (const [name, entry] of kept) {
     e.nameRef(name)
@@ -242,8 +241,7 @@ function encodeInode(e: Encoder, n: Inode): void {
   for (const place of n.places) e.place(place)
   e.optionalPlace(n.lastPlace)
   e.writersRef(n.dataBy)
-  const before =
-    n.dataBefore !== undefined && !n.dataBy.every((rec) => isSafe(e.safe, rec)) ? n.dataBefore : undefined
+  const before = allSafe(e.safe, n.dataBy) ? undefined : n.dataBefore
   w.bool(before !== undefined)
   if (before !== undefined) {
     w.uint(before.size)

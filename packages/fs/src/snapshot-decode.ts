@@ -7,6 +7,7 @@
  */
 import type { LockMode } from '@ivyfs/log'
 import type { Conflict, DataVersion, Entry, Extent, Inode, LinkPlace, RecInfo, Version } from './model.js'
+import { blobExtent, inlineExtent } from './extents.js'
 import { Clocks, type StableClock } from './order.js'
 import { BinaryReader, CorruptSnapshotError } from './snapshot-binary.js'
 import {
@@ -48,7 +49,7 @@ class InlineBytes {
     const offset = this.used
     if (offset + (end - start) > this.bytes.byteLength) fail('inline bytes out of range')
     this.used += end - start
-    return { start, end, by, kind: 'inline', bytes: this.bytes, offset }
+    return inlineExtent(start, end, by, this.bytes, offset)
   }
 
   get left(): number {
@@ -180,11 +181,11 @@ class Decoder {
       previousEnd = end
       const by = this.rec()
       const kind = this.r.u8()
-      // Literals in makeExtent's property order (one shape per kind).
       if (kind === EXTENT_INLINE) extents[i] = this.inline.extent(start, end, by)
       else if (kind === EXTENT_BLOB) {
         const blob = this.hex()
-        extents[i] = { start, end, by, kind: 'blob', blob, blobLength: this.r.uint(), offset: this.r.uint() }
+        const blobLength = this.r.uint()
+        extents[i] = blobExtent(start, end, by, blob, blobLength, this.r.uint())
       } else fail('bad extent kind')
     }
     return extents

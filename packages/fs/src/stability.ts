@@ -51,54 +51,49 @@ export function safeFrontier(
 
 export const isSafe = (safe: FullVv, rec: RecInfo): boolean => rec.seq <= (safe.get(rec.author) ?? -1)
 
-const allSafe = (safe: FullVv, by: readonly RecInfo[]): boolean =>
+/** A non-empty writer list every writer of which is safe. */
+export const allSafe = (safe: FullVv, by: readonly RecInfo[]): boolean =>
   by.length > 0 && by.every((rec) => isSafe(safe, rec))
 
 /** A writer list with SAFE_BY for an all-safe one (an empty list stays empty: see state.ts). */
-const compacted = (safe: FullVv, by: readonly RecInfo[]): readonly RecInfo[] =>
+export const compactedWriters = (safe: FullVv, by: readonly RecInfo[]): readonly RecInfo[] =>
   by !== SAFE_BY && allSafe(safe, by) ? SAFE_BY : by
+
+/** A tombstone only safe records wrote: it acts exactly as a missing name (apply-names.ts). */
+export const isSafeTombstone = (safe: FullVv, entry: Entry): boolean =>
+  entry.ino === null && allSafe(safe, entry.by)
 
 /**
  * Drops what only a conflict with a safe record could use. No record still to be applied is
  * concurrent with a safe one, so for a safe record the state needs no more than "it happened
  * before": the content before its change of a file (a data conflict's common ancestor) goes,
  * as writer of bytes, content, attributes or a removal it becomes SAFE_REC, so that its RecInfo
- * (and id) can be collected, and a removed name that only safe records wrote goes (a seen
- * tombstone acts exactly as a missing name: apply-names.ts). Writers of live names stay real:
- * the exclusive-create protocol and directory merges name them. This changes no result (the convergence tests compare views
- * compacted and restarted at random points with ones never compacted). It mutates outside the
- * undo logs on purpose: a rollback that restores an older value restores an equally valid one.
+ * (and id) can be collected, and a removed name that only safe records wrote goes. Writers of
+ * live names stay real: the exclusive-create protocol and directory merges name them. This
+ * changes no result (the convergence tests compare views compacted and restarted at random
+ * points with ones never compacted). It mutates outside the undo logs on purpose: a rollback
+ * that restores an older value restores an equally valid one. Snapshots leave out the same
+ * (snapshot-codec.ts uses these predicates).
  */
-/** Removes tombstones every writer of which is safe (a live entry is never removed here). */
-export function dropSafeTombstones(entries: Map<string, Entry>, safe: FullVv): void {
-  for (const [name, entry] of entries) if (entry.ino === null && allSafe(safe, entry.by)) entries.delete(name)
-}
-
-export function compactSafeState(state: State, safe: FullVv): number {
-  let changed = 0
+export function compactSafeState(state: State, safe: FullVv): void {
   for (const inode of state.inodes.values()) {
-    const dataSafe = allSafe(safe, inode.dataBy) || inode.dataBy === SAFE_BY
-    if (inode.dataBefore !== undefined && dataSafe) inode.dataBefore = undefined
-    if (dataSafe && inode.dataBy !== SAFE_BY) inode.dataBy = SAFE_BY
+    inode.dataBy = compactedWriters(safe, inode.dataBy)
+    if (inode.dataBy === SAFE_BY) inode.dataBefore = undefined
     for (const extent of inode.extents) {
       if (extent.by !== SAFE_REC && isSafe(safe, extent.by)) extent.by = SAFE_REC
     }
-    if (inode.removedBy !== undefined && inode.removedBy !== SAFE_REC && isSafe(safe, inode.removedBy)) {
-      inode.removedBy = SAFE_REC
+    if (inode.removedBy !== undefined && isSafe(safe, inode.removedBy)) inode.removedBy = SAFE_REC
+    if (inode.entries !== undefined) {
+      for (const [name, entry] of inode.entries) if (isSafeTombstone(safe, entry)) inode.entries.delete(name)
     }
-    if (inode.entries !== undefined) dropSafeTombstones(inode.entries, safe)
     const a = inode.attrBy
     if (a === SAFE_ATTR_BY) continue
-    const [mode, uid, gid, size] = [
-      compacted(safe, a.mode),
-      compacted(safe, a.uid),
-      compacted(safe, a.gid),
-      compacted(safe, a.size)
-    ]
+    const mode = compactedWriters(safe, a.mode)
+    const uid = compactedWriters(safe, a.uid)
+    const gid = compactedWriters(safe, a.gid)
+    const size = compactedWriters(safe, a.size)
     if (mode === a.mode && uid === a.uid && gid === a.gid && size === a.size) continue
     const all = mode === SAFE_BY && uid === SAFE_BY && gid === SAFE_BY && size === SAFE_BY
     inode.attrBy = all ? SAFE_ATTR_BY : { mode, uid, gid, size }
-    changed++
   }
-  return changed
 }

@@ -289,11 +289,11 @@ export class View {
 
   private sinceCompaction = 0
 
-  /** Drops state that no record still to be applied can use (stability.ts); returns how much. */
-  compact(): number {
+  /** Drops state that no record still to be applied can use (stability.ts). */
+  compact(): void {
     this.flush()
     this.sinceCompaction = 0
-    return compactSafeState(this.current, this.safeFrontier())
+    compactSafeState(this.current, this.safeFrontier())
   }
 
   /**
