@@ -10,6 +10,16 @@ import { firstEndingAfter, makeExtent, overlapping, overlay, sameBytes, slice, t
 import type { AttrName, DataVersion, Extent, Inode, RecInfo, Source } from './model.js'
 import { pathOf, pathOfEntry } from './paths.js'
 import { concurrentWriter, happenedBefore, nextWriters, type ApplyContext } from './state.js'
+import {
+  setAtime,
+  setAttrBy,
+  setCtime,
+  setDataBefore,
+  setDataBy,
+  setExtents,
+  setMtime,
+  setSizeField
+} from './inode-fields.js'
 
 const isCount = (value: unknown, max: number): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= max
@@ -45,12 +55,13 @@ export function checkChangeOfRemoved(ctx: ApplyContext, inode: Inode): void {
 
 /** Replaces the content; keeps the content before this record's first change of it. */
 function setContent(ctx: ApplyContext, inode: Inode, extents: readonly Extent[], size: number): void {
+  const undo = ctx.undo
   if (!inode.dataBy.includes(ctx.rec)) {
-    ctx.undo.set(inode, 'dataBefore', { size: inode.size, extents: inode.extents })
-    ctx.undo.set(inode, 'dataBy', ctx.recBy)
+    setDataBefore(undo, inode, { size: inode.size, extents: inode.extents })
+    setDataBy(undo, inode, ctx.recBy)
   }
-  ctx.undo.set(inode, 'extents', extents)
-  ctx.undo.set(inode, 'size', size)
+  setExtents(undo, inode, extents)
+  setSizeField(undo, inode, size)
   ctx.touched.add(inode.ino)
 }
 
@@ -141,8 +152,8 @@ export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
   }
   setContent(ctx, inode, overlay(inode.extents, extent), Math.max(inode.size, extent.end))
   addDataConflicts(ctx, inode, losses)
-  ctx.undo.set(inode, 'mtimeMs', ctx.rec.timeMs)
-  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+  setMtime(ctx.undo, inode, ctx.rec.timeMs)
+  setCtime(ctx.undo, inode, ctx.rec.timeMs)
 }
 
 /** The writer lists with `attr`'s replaced (a new object of one shape: no spread, no computed key). */
@@ -167,9 +178,9 @@ function setAttr(ctx: ApplyContext, inode: Inode, attr: Exclude<AttrName, 'size'
       loser: { record: other, version: { type: 'attr', ino: inode.ino, attr, value: inode[attr] } }
     })
   }
-  ctx.undo.set(
+  setAttrBy(
+    ctx.undo,
     inode,
-    'attrBy',
     withWriters(inode.attrBy, attr, nextWriters(writers, inode[attr] === value, ctx))
   )
   ctx.undo.set(inode, attr, value)
@@ -189,14 +200,14 @@ function setSize(ctx: ApplyContext, inode: Inode, size: number): void {
   }
   const losses =
     size < inode.size ? lostBytes(ctx, inode, overlappedUnseen(ctx, inode, size, inode.size), undefined) : []
-  ctx.undo.set(
+  setAttrBy(
+    ctx.undo,
     inode,
-    'attrBy',
     withWriters(inode.attrBy, 'size', nextWriters(writers, inode.size === size, ctx))
   )
   if (size !== inode.size) {
     setContent(ctx, inode, truncate(inode.extents, size), size)
-    ctx.undo.set(inode, 'mtimeMs', ctx.rec.timeMs)
+    setMtime(ctx.undo, inode, ctx.rec.timeMs)
   }
   addDataConflicts(ctx, inode, losses)
 }
@@ -225,8 +236,8 @@ export function applySetAttrs(ctx: ApplyContext, op: SetAttrsOp): void {
   if (op.uid !== undefined) setAttr(ctx, inode, 'uid', op.uid)
   if (op.gid !== undefined) setAttr(ctx, inode, 'gid', op.gid)
   if (op.size !== undefined) setSize(ctx, inode, op.size)
-  if (op.atimeMs !== undefined) ctx.undo.set(inode, 'atimeMs', op.atimeMs)
-  if (op.mtimeMs !== undefined) ctx.undo.set(inode, 'mtimeMs', op.mtimeMs)
-  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+  if (op.atimeMs !== undefined) setAtime(ctx.undo, inode, op.atimeMs)
+  if (op.mtimeMs !== undefined) setMtime(ctx.undo, inode, op.mtimeMs)
+  setCtime(ctx.undo, inode, ctx.rec.timeMs)
   ctx.touched.add(inode.ino)
 }

@@ -7,6 +7,15 @@ import { checkChangeOfRemoved } from './apply-data.js'
 import type { Entry, Inode, LinkPlace, RecInfo } from './model.js'
 import { pathOfEntry } from './paths.js'
 import { concurrentWriter, type ApplyContext } from './state.js'
+import {
+  setChildren,
+  setCtime,
+  setMtime,
+  setNlink,
+  setPlaces,
+  setRemovedBy,
+  setSubdirs
+} from './inode-fields.js'
 
 export function liveEntry(dir: Inode, name: string): Entry | undefined {
   const entry = dir.entries?.get(name)
@@ -20,21 +29,21 @@ export function setEntry(ctx: ApplyContext, dir: Inode, name: string, entry: Ent
   const wasLive = entries.get(name)?.ino != null
   const isLive = entry.ino !== null
   ctx.undo.mapSet(entries, name, entry)
-  if (wasLive !== isLive) ctx.undo.set(dir, 'children', dir.children + (isLive ? 1 : -1))
+  if (wasLive !== isLive) setChildren(ctx.undo, dir, dir.children + (isLive ? 1 : -1))
   ctx.touched.add(dir.ino)
 }
 
 function adjustSubdirs(ctx: ApplyContext, child: Inode, dirIno: string, delta: number): void {
   const parent = ctx.state.inode(dirIno)
-  if (child.kind === 'dir' && parent !== undefined) ctx.undo.set(parent, 'subdirs', parent.subdirs + delta)
+  if (child.kind === 'dir' && parent !== undefined) setSubdirs(ctx.undo, parent, parent.subdirs + delta)
 }
 
 /** The inode gains a name. */
 export function addPlace(ctx: ApplyContext, inode: Inode, place: LinkPlace): void {
-  ctx.undo.set(inode, 'places', [...inode.places, place])
-  ctx.undo.set(inode, 'nlink', inode.nlink + 1)
-  ctx.undo.set(inode, 'removedBy', undefined)
-  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+  setPlaces(ctx.undo, inode, [...inode.places, place])
+  setNlink(ctx.undo, inode, inode.nlink + 1)
+  setRemovedBy(ctx.undo, inode, undefined)
+  setCtime(ctx.undo, inode, ctx.rec.timeMs)
   adjustSubdirs(ctx, inode, place.dir, 1)
   ctx.touched.add(inode.ino)
 }
@@ -55,14 +64,14 @@ function unseenChange(ctx: ApplyContext, inode: Inode): RecInfo | undefined {
  */
 export function dropPlace(ctx: ApplyContext, inode: Inode, place: LinkPlace, reported = false): void {
   const places = inode.places.filter((p) => p.dir !== place.dir || p.name !== place.name)
-  ctx.undo.set(inode, 'places', places)
-  ctx.undo.set(inode, 'nlink', places.length)
+  setPlaces(ctx.undo, inode, places)
+  setNlink(ctx.undo, inode, places.length)
   ctx.undo.set(inode, 'lastPlace', place)
-  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+  setCtime(ctx.undo, inode, ctx.rec.timeMs)
   adjustSubdirs(ctx, inode, place.dir, -1)
   ctx.touched.add(inode.ino)
   if (places.length > 0) return
-  ctx.undo.set(inode, 'removedBy', ctx.rec)
+  setRemovedBy(ctx.undo, inode, ctx.rec)
   ctx.undo.set(inode, 'removalReported', reported)
   const changer = reported ? undefined : unseenChange(ctx, inode)
   if (changer === undefined) return
@@ -78,8 +87,8 @@ export function dropPlace(ctx: ApplyContext, inode: Inode, place: LinkPlace, rep
 /** A name moves (rename): no change of nlink. */
 export function movePlace(ctx: ApplyContext, inode: Inode, from: LinkPlace, to: LinkPlace): void {
   const places = inode.places.map((p) => (p.dir === from.dir && p.name === from.name ? to : p))
-  ctx.undo.set(inode, 'places', places)
-  ctx.undo.set(inode, 'ctimeMs', ctx.rec.timeMs)
+  setPlaces(ctx.undo, inode, places)
+  setCtime(ctx.undo, inode, ctx.rec.timeMs)
   adjustSubdirs(ctx, inode, from.dir, -1)
   adjustSubdirs(ctx, inode, to.dir, 1)
   ctx.touched.add(inode.ino)
@@ -87,8 +96,8 @@ export function movePlace(ctx: ApplyContext, inode: Inode, from: LinkPlace, to: 
 
 /** A directory is modified: times, and a conflict if it was removed by an unseen record. */
 export function touchDir(ctx: ApplyContext, dir: Inode): void {
-  ctx.undo.set(dir, 'mtimeMs', ctx.rec.timeMs)
-  ctx.undo.set(dir, 'ctimeMs', ctx.rec.timeMs)
+  setMtime(ctx.undo, dir, ctx.rec.timeMs)
+  setCtime(ctx.undo, dir, ctx.rec.timeMs)
   checkChangeOfRemoved(ctx, dir)
 }
 

@@ -1,56 +1,77 @@
 /**
- * An undo log: every mutation of the merged state made while applying one tentative record is
- * recorded here, so that the record can be unapplied when a late record sorts before it.
- * Rolling back costs O(mutations of the record), never a copy of the state.
+ * An undo log: every mutation of the merged state made while applying tentative records is
+ * recorded here, so that records can be unapplied when a late record sorts before them.
+ * Rolling back costs O(mutations of the records unapplied), never a copy of the state.
  *
- * Steps are kept flat, four slots each (kind, target, key, old value), rather than as one
- * closure per step: applying a record makes about ten of them, and closures were a large part
- * of the garbage the view made per record.
+ * The view keeps one log for its whole tentative suffix: a record's steps start at the
+ * `position` taken before applying it, so unapplying the suffix from a record on is
+ * `rollbackTo(its position)`, and a record that becomes stable is forgotten with
+ * `discardBefore` (the steps of the records after it). One growing array of flat steps, four
+ * slots each (kind, target, key, old value), rather than an array (or closures) per record:
+ * applying a record makes about ten steps, and per-record arrays were a large part of the
+ * garbage the view made.
+ *
+ * Hot callers write a field by its literal name and record the old value with `saved`: a store
+ * through `set`'s shared keyed access is megamorphic (it sees every field of every object the
+ * view mutates) and was the most expensive line of applying a record.
  */
 const SET = 0
 const MAP_SET = 1
 const MAP_ADD = 2
 const SLOTS_PER_STEP = 4
+/** Forgotten steps kept at the front of the array before it is compacted (slots). */
+const DISCARDED_SLOTS_MAX = 4096
 
 type Step = typeof SET | typeof MAP_SET | typeof MAP_ADD
 
 export class UndoLog {
   private steps: unknown[] = []
+  /** Slots at the front of `steps` that belong to forgotten (stable) records. */
+  private start = 0
+  /** Steps compacted away before `steps[0]` (positions are absolute). */
+  private dropped = 0
 
-  /** Number of recorded steps. */
+  /** Number of steps that can still be undone. */
   get size(): number {
-    return this.steps.length / SLOTS_PER_STEP
+    return (this.steps.length - this.start) / SLOTS_PER_STEP
   }
 
-  private push(kind: Step, target: object, key: unknown, old: unknown): void {
-    this.steps.push(kind, target, key, old)
+  /** The position of the next step (absolute: unaffected by compaction). */
+  get position(): number {
+    return this.dropped + this.steps.length / SLOTS_PER_STEP
+  }
+
+  /** Records that `target[key]` held `old` before the caller changed it. */
+  saved<T extends object, K extends keyof T>(target: T, key: K, old: T[K]): void {
+    this.steps.push(SET, target, key, old)
   }
 
   set<T extends object, K extends keyof T>(target: T, key: K, value: T[K]): void {
     const old = target[key]
     if (old === value) return
     target[key] = value
-    this.push(SET, target, key, old)
+    this.steps.push(SET, target, key, old)
   }
 
   mapSet<K, V>(map: Map<K, V>, key: K, value: V): void {
-    const had = map.has(key)
     const old = map.get(key)
+    const had = old !== undefined || map.has(key)
     map.set(key, value)
-    this.push(had ? MAP_SET : MAP_ADD, map, key, old)
+    this.steps.push(had ? MAP_SET : MAP_ADD, map, key, old)
   }
 
   mapDelete<K, V>(map: Map<K, V>, key: K): void {
     if (!map.has(key)) return
     const old = map.get(key) as V
     map.delete(key)
-    this.push(MAP_SET, map, key, old)
+    this.steps.push(MAP_SET, map, key, old)
   }
 
-  /** Undoes every recorded step, newest first, and empties the log. */
-  rollback(): void {
+  /** Undoes every step from `position` on, newest first. */
+  rollbackTo(position: number): void {
     const steps = this.steps
-    for (let i = steps.length - SLOTS_PER_STEP; i >= 0; i -= SLOTS_PER_STEP) {
+    const end = Math.max(this.start, (position - this.dropped) * SLOTS_PER_STEP)
+    for (let i = steps.length - SLOTS_PER_STEP; i >= end; i -= SLOTS_PER_STEP) {
       const target = steps[i + 1]
       const key = steps[i + 2]
       const old = steps[i + 3]
@@ -66,11 +87,30 @@ export class UndoLog {
           break
       }
     }
-    this.steps = []
+    steps.length = end
   }
 
-  /** Forgets the steps (the record became stable and can never be unapplied). */
+  /** Undoes every step that can still be undone. */
+  rollback(): void {
+    this.rollbackTo(this.dropped + this.start / SLOTS_PER_STEP)
+  }
+
+  /** Forgets the steps before `position` (their records became stable: never unapplied). */
+  discardBefore(position: number): void {
+    const slot = Math.min(this.steps.length, (position - this.dropped) * SLOTS_PER_STEP)
+    if (slot <= this.start) return
+    // The forgotten steps still reference old values: cleared, and compacted once many.
+    this.steps.fill(undefined, this.start, slot)
+    this.start = slot
+    if (this.start >= DISCARDED_SLOTS_MAX && this.start * 2 >= this.steps.length) {
+      this.steps = this.steps.slice(this.start)
+      this.dropped += this.start / SLOTS_PER_STEP
+      this.start = 0
+    }
+  }
+
+  /** Forgets every step. */
   discard(): void {
-    this.steps = []
+    this.discardBefore(this.position)
   }
 }

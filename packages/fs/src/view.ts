@@ -20,7 +20,8 @@ export interface Placed {
   readonly rec: RecInfo
   readonly fullVv: FullVv
   readonly record: ViewRecord
-  undo: UndoLog
+  /** Where the record's steps start in the view's undo log (set when it is applied). */
+  undoAt: number
 }
 
 export interface ViewChange {
@@ -50,6 +51,8 @@ export class View {
   private flushScheduled = false
   private inboxChangesMembers = false
   private tentative: Placed[] = []
+  /** The steps of every tentative record, in order (see undo.ts). */
+  private readonly undo = new UndoLog()
   private readonly pending = new PendingRecords()
   private readonly listeners = new Set<ViewListener>()
   private sinceStableCheck = 0
@@ -215,7 +218,7 @@ export class View {
     const seq = record.body.seq
     const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
     const key = { lamport: placement.lamport, author }
-    placed.push({ key, rec, fullVv: placement.fullVv, record, undo: new UndoLog() })
+    placed.push({ key, rec, fullVv: placement.fullVv, record, undoAt: -1 })
   }
 
   /** Index of the first tentative record that sorts after `key`. */
@@ -239,7 +242,7 @@ export class View {
     const touched = new Set<string>()
     // The common case (live arrival): everything sorts after the tentative suffix, no rollback.
     const suffix = replayed === 0 ? [] : this.tentative.splice(position)
-    for (let i = suffix.length - 1; i >= 0; i--) (suffix[i] as Placed).undo.rollback()
+    if (suffix.length > 0) this.undo.rollbackTo((suffix[0] as Placed).undoAt)
     for (const entry of suffix.length === 0 ? placed : mergeSorted(suffix, placed)) {
       this.apply(entry, touched)
       if (++this.sinceStableCheck >= STABLE_CHECK_EVERY) this.advanceStable()
@@ -248,10 +251,11 @@ export class View {
     for (const listener of this.listeners) listener(change)
   }
 
-  /** Applies one record at the end of the suffix (its undo log is empty: new or rolled back). */
+  /** Applies one record at the end of the suffix (new, or rolled back). */
   private apply(entry: Placed, touched: Set<string>): void {
     const input = { rec: entry.rec, fullVv: entry.fullVv, ops: entry.record.body.ops }
-    applyRecord(this.current, input, entry.undo, touched)
+    entry.undoAt = this.undo.position
+    applyRecord(this.current, input, this.undo, touched)
     this.tentative.push(entry)
   }
 
@@ -276,8 +280,8 @@ export class View {
       }
     }
     const folded = this.tentative.splice(0, last + 1)
+    this.undo.discardBefore(this.tentative[0]?.undoAt ?? this.undo.position)
     for (const entry of folded) {
-      entry.undo.discard()
       this.clockState.markStable(entry.rec.author, entry.rec.seq, entry.fullVv)
       this.lastStableKey = entry.key
     }
@@ -308,7 +312,7 @@ export class View {
   withStableState<T>(fn: (state: State, clocks: Clocks) => T): T {
     this.flush()
     const suffix = this.tentative.splice(0)
-    for (let i = suffix.length - 1; i >= 0; i--) (suffix[i] as Placed).undo.rollback()
+    if (suffix.length > 0) this.undo.rollbackTo((suffix[0] as Placed).undoAt)
     try {
       return fn(this.current, this.clockState)
     } finally {

@@ -16,4 +16,24 @@ describe('undo log', () => {
     expect(target).toEqual({ a: 1, b: 'x' })
     expect([...map]).toEqual([['k', 1]])
   })
+
+  test('one log serves a suffix of records: roll back from a position, forget stable ones', () => {
+    // Goal: the view's single log unapplies exactly the records from a position on, and
+    // positions stay valid after the forgotten steps at its front are compacted away.
+    const target = { n: 0 }
+    const undo = new UndoLog()
+    const positions: number[] = []
+    for (let i = 1; i <= 5000; i++) {
+      positions.push(undo.position)
+      undo.set(target, 'n', i)
+    }
+    undo.discardBefore(positions[4000] as number)
+    expect(undo.size).toBe(1000)
+    undo.rollbackTo(positions[4500] as number)
+    expect(target.n).toBe(4500)
+    expect(undo.position).toBe(positions[4500])
+    undo.rollbackTo(positions[10] as number) // before the forgotten steps: stops at them
+    expect(target.n).toBe(4000)
+    expect(undo.size).toBe(0)
+  })
 })
