@@ -12,6 +12,7 @@ import type { Errno } from './errors.js'
 import type { RecInfo } from './model.js'
 import { nameProblem } from './paths.js'
 import { newInode, prepareKey, recordKey, type ApplyContext, type State } from './state.js'
+import { Touched } from './touched.js'
 import type { UndoLog } from './undo.js'
 
 const KINDS = new Set(['file', 'dir', 'symlink', 'fifo'])
@@ -183,7 +184,7 @@ class RecordContext implements ApplyContext {
     readonly state: State,
     readonly undo: UndoLog,
     input: RecordInput,
-    readonly touched: Set<string>
+    readonly touched: Touched
   ) {
     this.rec = input.rec
     this.recBy = [input.rec]
@@ -202,8 +203,8 @@ export function applyRecord(
   state: State,
   input: RecordInput,
   undo: UndoLog,
-  touched = new Set<string>()
-): Set<string> {
+  touched = new Touched()
+): Touched {
   const ctx = new RecordContext(state, undo, input, touched)
   const problem = recordProblem(state, input)
   if (problem !== undefined) return ctx.reject('EPERM', problem) ?? touched

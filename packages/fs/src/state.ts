@@ -6,6 +6,7 @@ import type { InodeKind, LockMode } from '@ivyfs/log'
 import { REJECTIONS_KEPT_MAX, WRITERS_PER_ITEM_MAX } from './constants.js'
 import type { Errno } from './errors.js'
 import type { Conflict, Inode, MemberState, PrepareState, RecInfo, Rejection } from './model.js'
+import type { Touched } from './touched.js'
 import type { UndoLog } from './undo.js'
 
 export interface StateMeta {
@@ -57,7 +58,7 @@ export interface ApplyContext {
   /** The record's full version vector (author hex -> highest seq it had seen). */
   readonly fullVv: ReadonlyMap<string, number>
   /** Inodes whose visible state changed (for subscribers). */
-  readonly touched: Set<string>
+  readonly touched: Touched
   opIndex: number
   reject(errno: Errno, reason: string): undefined
 }

@@ -13,10 +13,11 @@ import { Clocks, compareKeys, type FullVv, type OrderKey, type Placement } from 
 import { PendingRecords } from './pending.js'
 import { State } from './state.js'
 import { compactSafeState, safeFrontier, stableFrontier } from './stability.js'
+import { Touched } from './touched.js'
 import { UndoLog } from './undo.js'
 
-export interface Placed {
-  readonly key: OrderKey
+/** A record placed in the order (it is its own order key: lamport and author). */
+export interface Placed extends OrderKey {
   readonly rec: RecInfo
   readonly fullVv: FullVv
   readonly record: ViewRecord
@@ -51,6 +52,8 @@ export class View {
   private flushScheduled = false
   private inboxChangesMembers = false
   private tentative: Placed[] = []
+  /** Authors with waiting records to place (placeAll's work list: empty between calls). */
+  private readonly ready: string[] = []
   /** The steps of every tentative record, in order (see undo.ts). */
   private readonly undo = new UndoLog()
   private readonly pending = new PendingRecords()
@@ -160,7 +163,7 @@ export class View {
    */
   private placeAll(records: Iterable<ViewRecord>): Placed[] {
     const placed: Placed[] = []
-    const ready: string[] = []
+    const ready = this.ready
     for (const record of records) {
       const author = this.clockState.names.hex(record.body.author)
       const seq = record.body.seq
@@ -217,8 +220,7 @@ export class View {
     this.clockState.commit(author, placement)
     const seq = record.body.seq
     const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
-    const key = { lamport: placement.lamport, author }
-    placed.push({ key, rec, fullVv: placement.fullVv, record, undoAt: -1 })
+    placed.push({ lamport: placement.lamport, author, rec, fullVv: placement.fullVv, record, undoAt: -1 })
   }
 
   /** Index of the first tentative record that sorts after `key`. */
@@ -227,19 +229,19 @@ export class View {
     let high = this.tentative.length
     while (low < high) {
       const middle = (low + high) >>> 1
-      if (compareKeys((this.tentative[middle] as Placed).key, key) < 0) low = middle + 1
+      if (compareKeys(this.tentative[middle] as Placed, key) < 0) low = middle + 1
       else high = middle
     }
     return low
   }
 
   private insert(placed: Placed[]): void {
-    if (placed.length > 1) placed.sort((a, b) => compareKeys(a.key, b.key))
+    if (placed.length > 1) placed.sort(compareKeys)
     const first = placed[0] as Placed
-    const position = this.positionOf(first.key)
+    const position = this.positionOf(first)
     if (position === 0 && this.sortsBeforeStable(first)) this.orderViolations++
     const replayed = this.tentative.length - position
-    const touched = new Set<string>()
+    const touched = new Touched()
     // The common case (live arrival): everything sorts after the tentative suffix, no rollback.
     const suffix = replayed === 0 ? [] : this.tentative.splice(position)
     if (suffix.length > 0) this.undo.rollbackTo((suffix[0] as Placed).undoAt)
@@ -247,12 +249,12 @@ export class View {
       this.apply(entry, touched)
       if (++this.sinceStableCheck >= STABLE_CHECK_EVERY) this.advanceStable()
     }
-    const change: ViewChange = { inos: [...touched], replayed, applied: placed.length }
+    const change: ViewChange = { inos: touched.list, replayed, applied: placed.length }
     for (const listener of this.listeners) listener(change)
   }
 
   /** Applies one record at the end of the suffix (new, or rolled back). */
-  private apply(entry: Placed, touched: Set<string>): void {
+  private apply(entry: Placed, touched: Touched): void {
     const input = { rec: entry.rec, fullVv: entry.fullVv, ops: entry.record.body.ops }
     entry.undoAt = this.undo.position
     applyRecord(this.current, input, this.undo, touched)
@@ -262,7 +264,7 @@ export class View {
   private lastStableKey: OrderKey | undefined
 
   private sortsBeforeStable(entry: Placed): boolean {
-    return this.lastStableKey !== undefined && compareKeys(entry.key, this.lastStableKey) < 0
+    return this.lastStableKey !== undefined && compareKeys(entry, this.lastStableKey) < 0
   }
 
   /** Folds the longest prefix that no future record can sort into; returns how many. */
@@ -283,8 +285,9 @@ export class View {
     this.undo.discardBefore(this.tentative[0]?.undoAt ?? this.undo.position)
     for (const entry of folded) {
       this.clockState.markStable(entry.rec.author, entry.rec.seq, entry.fullVv)
-      this.lastStableKey = entry.key
     }
+    const newest = folded[folded.length - 1]
+    if (newest !== undefined) this.lastStableKey = { lamport: newest.lamport, author: newest.author }
     this.stableRecords += folded.length
     this.sinceCompaction += folded.length
     if (this.sinceCompaction >= Math.max(COMPACT_EVERY_RECORDS_MIN, this.current.inodes.size)) this.compact()
@@ -316,7 +319,7 @@ export class View {
     try {
       return fn(this.current, this.clockState)
     } finally {
-      const touched = new Set<string>()
+      const touched = new Touched()
       for (const entry of suffix) this.apply(entry, touched)
     }
   }
@@ -335,7 +338,7 @@ function mergeSorted(a: Placed[], b: Placed[]): Placed[] {
   let i = 0
   let j = 0
   while (i < a.length && j < b.length) {
-    if (compareKeys((a[i] as Placed).key, (b[j] as Placed).key) <= 0) result.push(a[i++] as Placed)
+    if (compareKeys(a[i] as Placed, b[j] as Placed) <= 0) result.push(a[i++] as Placed)
     else result.push(b[j++] as Placed)
   }
   while (i < a.length) result.push(a[i++] as Placed)
