@@ -6,8 +6,17 @@ import type { SetAttrsOp, WriteOp } from '@ivyfs/log'
 import { toHex } from './bytes.js'
 import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, WRITE_BYTES_MAX } from './constants.js'
 import { addConflict } from './conflicts.js'
-import { firstEndingAfter, makeExtent, overlapping, overlay, sameBytes, slice, truncate } from './extents.js'
-import type { AttrName, DataVersion, Extent, Inode, RecInfo, Source } from './model.js'
+import {
+  blobExtent,
+  firstEndingAfter,
+  inlineExtent,
+  overlapping,
+  overlay,
+  sameBytes,
+  slice,
+  truncate
+} from './extents.js'
+import type { AttrName, DataVersion, Extent, Inode, RecInfo } from './model.js'
 import { pathOf, pathOfEntry } from './paths.js'
 import { concurrentWriter, happenedBefore, nextWriters, type ApplyContext } from './state.js'
 import {
@@ -86,6 +95,7 @@ function overlappedUnseen(ctx: ApplyContext, inode: Inode, start: number, end: n
 }
 
 const NO_EXTENTS: readonly Extent[] = Object.freeze([])
+const NO_LOSSES: readonly LostBytes[] = Object.freeze([])
 
 /** Concurrent writers whose bytes in `lost` this change replaces (one per writer). */
 function lostBytes(
@@ -93,9 +103,9 @@ function lostBytes(
   inode: Inode,
   lost: readonly Extent[],
   replacement: Extent | undefined
-): LostBytes[] {
+): readonly LostBytes[] {
+  if (lost.length === 0) return NO_LOSSES
   const result: LostBytes[] = []
-  if (lost.length === 0) return result
   const seen = new Set<RecInfo>()
   for (const old of lost) {
     if (seen.has(old.by) || happenedBefore(old.by, ctx)) continue
@@ -121,16 +131,18 @@ function addDataConflicts(ctx: ApplyContext, inode: Inode, losses: readonly Lost
   }
 }
 
-function writeSource(ctx: ApplyContext, op: WriteOp): Source | undefined {
+/** The extent a (checked, non-empty) write puts in place, or undefined after rejecting it. */
+function writtenExtent(ctx: ApplyContext, op: WriteOp): Extent | undefined {
   const hasInline = op.inline instanceof Uint8Array
   const hasBlob = op.blob instanceof Uint8Array
   if (hasInline === hasBlob) return ctx.reject('EINVAL', 'write needs exactly one of inline and blob')
   if (op.inline !== undefined && op.inline.byteLength !== op.length) {
     return ctx.reject('EINVAL', 'inline length differs from length')
   }
-  if (op.inline !== undefined) return { kind: 'inline', bytes: op.inline, offset: 0 }
+  const end = op.offset + op.length
+  if (op.inline !== undefined) return inlineExtent(op.offset, end, ctx.rec, op.inline, 0)
   if (op.blob?.byteLength !== 32) return ctx.reject('EINVAL', 'blob id is not 32 bytes')
-  return { kind: 'blob', blob: toHex(op.blob), blobLength: op.length, offset: 0 }
+  return blobExtent(op.offset, end, ctx.rec, toHex(op.blob), op.length, 0)
 }
 
 export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
@@ -141,14 +153,13 @@ export function applyWrite(ctx: ApplyContext, op: WriteOp): void {
   if (!isCount(op.offset, FILE_BYTES_MAX)) return ctx.reject('EINVAL', 'bad offset')
   if (!isCount(op.length, WRITE_BYTES_MAX)) return ctx.reject('EINVAL', 'bad length')
   if (op.offset + op.length > FILE_BYTES_MAX) return ctx.reject('EFBIG', 'write beyond the largest file')
-  const source = writeSource(ctx, op)
-  if (source === undefined || op.length === 0) return
-  const extent = makeExtent(op.offset, op.offset + op.length, ctx.rec, source)
+  const extent = writtenExtent(ctx, op)
+  if (extent === undefined || op.length === 0) return
   checkChangeOfRemoved(ctx, inode)
-  const losses = lostBytes(ctx, inode, overlappedUnseen(ctx, inode, extent.start, extent.end), extent)
+  let losses = lostBytes(ctx, inode, overlappedUnseen(ctx, inode, extent.start, extent.end), extent)
   const truncator = concurrentWriter(inode.attrBy.size, ctx)
   if (truncator !== undefined && extent.end > inode.size) {
-    losses.push({ loser: truncator, before: dataVersion(inode), base: undefined })
+    losses = [...losses, { loser: truncator, before: dataVersion(inode), base: undefined }]
   }
   setContent(ctx, inode, overlay(inode.extents, extent), Math.max(inode.size, extent.end))
   addDataConflicts(ctx, inode, losses)
@@ -199,7 +210,9 @@ function setSize(ctx: ApplyContext, inode: Inode, size: number): void {
     })
   }
   const losses =
-    size < inode.size ? lostBytes(ctx, inode, overlappedUnseen(ctx, inode, size, inode.size), undefined) : []
+    size < inode.size
+      ? lostBytes(ctx, inode, overlappedUnseen(ctx, inode, size, inode.size), undefined)
+      : NO_LOSSES
   setAttrBy(
     ctx.undo,
     inode,
@@ -212,14 +225,15 @@ function setSize(ctx: ApplyContext, inode: Inode, size: number): void {
   addDataConflicts(ctx, inode, losses)
 }
 
+const isTime = (value: unknown): boolean =>
+  value === undefined || (typeof value === 'number' && Number.isFinite(value))
+
 function attrsProblem(op: SetAttrsOp): string | undefined {
   if (op.size !== undefined && !isCount(op.size, FILE_BYTES_MAX)) return 'bad size'
   if (op.mode !== undefined && !isCount(op.mode, MODE_MASK)) return 'bad mode'
   if (op.uid !== undefined && !isCount(op.uid, ID_MAX)) return 'bad uid'
   if (op.gid !== undefined && !isCount(op.gid, ID_MAX)) return 'bad gid'
-  for (const time of [op.atimeMs, op.mtimeMs]) {
-    if (time !== undefined && (typeof time !== 'number' || !Number.isFinite(time))) return 'bad time'
-  }
+  if (!isTime(op.atimeMs) || !isTime(op.mtimeMs)) return 'bad time'
   return undefined
 }
 

@@ -11,7 +11,7 @@ import { applyLink, applyRename, applyUnlink } from './apply-names.js'
 import type { Errno } from './errors.js'
 import type { RecInfo } from './model.js'
 import { nameProblem } from './paths.js'
-import { newInode, prepareKey, recordKey, type ApplyContext, type State } from './state.js'
+import { newInode, prepareKey, recordKey, SAFE_BY, SAFE_REC, type ApplyContext, type State } from './state.js'
 import { Touched } from './touched.js'
 import type { UndoLog } from './undo.js'
 
@@ -173,30 +173,52 @@ function recordProblem(state: State, input: RecordInput): string | undefined {
   return undefined
 }
 
-/** The context of one record's ops (a class: no closure per record). */
-class RecordContext implements ApplyContext {
-  readonly rec: RecInfo
-  readonly recBy: readonly RecInfo[]
-  readonly fullVv: ReadonlyMap<string, number>
+/**
+ * Applies records one after another: the context of the current record's ops. One per view,
+ * reused for every record (a class, and one object: no closure, no context per record).
+ */
+export class RecordApplier implements ApplyContext {
+  rec: RecInfo = SAFE_REC
+  recBy: readonly RecInfo[] = SAFE_BY
+  fullVv: ReadonlyMap<string, number> = NO_VV
   opIndex = -1
 
   constructor(
     readonly state: State,
     readonly undo: UndoLog,
-    input: RecordInput,
-    readonly touched: Touched
-  ) {
-    this.rec = input.rec
-    this.recBy = [input.rec]
-    this.fullVv = input.fullVv
-  }
+    /** Where the inodes changed go (the caller may switch it between records). */
+    public touched: Touched
+  ) {}
 
   reject(errno: Errno, reason: string): undefined {
     const { id, author, seq } = this.rec
     this.state.noteRejection({ record: id, author, seq, op: this.opIndex, errno, reason })
     return undefined
   }
+
+  /** Applies one record (its mutations go to the undo log, the inodes it changes to touched). */
+  apply(input: RecordInput): void {
+    this.rec = input.rec
+    this.recBy = [input.rec]
+    this.fullVv = input.fullVv
+    this.opIndex = -1
+    const problem = recordProblem(this.state, input)
+    if (problem !== undefined) {
+      this.reject('EPERM', problem)
+      return
+    }
+    for (const op of input.ops) {
+      this.opIndex++
+      try {
+        applyOp(this, op)
+      } catch (error) {
+        this.reject('EIO', `malformed op: ${(error as Error).message}`)
+      }
+    }
+  }
 }
+
+const NO_VV: ReadonlyMap<string, number> = new Map()
 
 /** Applies one record; returns the inodes it changed. */
 export function applyRecord(
@@ -205,16 +227,6 @@ export function applyRecord(
   undo: UndoLog,
   touched = new Touched()
 ): Touched {
-  const ctx = new RecordContext(state, undo, input, touched)
-  const problem = recordProblem(state, input)
-  if (problem !== undefined) return ctx.reject('EPERM', problem) ?? touched
-  for (const op of input.ops) {
-    ctx.opIndex++
-    try {
-      applyOp(ctx, op)
-    } catch (error) {
-      ctx.reject('EIO', `malformed op: ${(error as Error).message}`)
-    }
-  }
+  new RecordApplier(state, undo, touched).apply(input)
   return touched
 }

@@ -71,31 +71,37 @@ export function overlapping(extents: readonly Extent[], start: number, end: numb
   return result
 }
 
-/** The list with `extent` written over whatever it overlaps. */
+/**
+ * The list with `extent` written over whatever it overlaps. The result is built at its exact
+ * length (content lists are kept in the state: no slack, no intermediate arrays).
+ */
 export function overlay(extents: readonly Extent[], extent: Extent): Extent[] {
   const first = firstEndingAfter(extents, extent.start)
-  const result = extents.slice(0, first)
-  let i = first
-  for (; i < extents.length; i++) {
-    const old = extents[i] as Extent
-    if (old.start >= extent.end) break
-    if (old.start < extent.start) result.push(slice(old, old.start, extent.start))
-    if (old.end > extent.end) {
-      result.push(extent, slice(old, extent.end, old.end))
-      return result.concat(extents.slice(i + 1))
-    }
-  }
-  result.push(extent)
-  return result.concat(extents.slice(i))
+  let after = first
+  while (after < extents.length && (extents[after] as Extent).start < extent.end) after++
+  const head = after > first ? (extents[first] as Extent) : undefined
+  const tail = after > first ? (extents[after - 1] as Extent) : undefined
+  const left = head !== undefined && head.start < extent.start
+  const right = tail !== undefined && tail.end > extent.end
+  const result = new Array<Extent>(first + (left ? 1 : 0) + 1 + (right ? 1 : 0) + extents.length - after)
+  let k = 0
+  for (let i = 0; i < first; i++) result[k++] = extents[i] as Extent
+  if (left) result[k++] = slice(head, head.start, extent.start)
+  result[k++] = extent
+  if (right) result[k++] = slice(tail, extent.end, tail.end)
+  for (let i = after; i < extents.length; i++) result[k++] = extents[i] as Extent
+  return result
 }
 
-/** The list cut at `size` (bytes at or after it dropped). */
+/** The list cut at `size` (bytes at or after it dropped), at its exact length. */
 export function truncate(extents: readonly Extent[], size: number): readonly Extent[] {
   const first = firstEndingAfter(extents, size)
   if (first === extents.length) return extents
-  const result = extents.slice(0, first)
   const straddling = extents[first] as Extent
-  if (straddling.start < size) result.push(slice(straddling, straddling.start, size))
+  const keepsPart = straddling.start < size
+  const result = new Array<Extent>(first + (keepsPart ? 1 : 0))
+  for (let i = 0; i < first; i++) result[i] = extents[i] as Extent
+  if (keepsPart) result[first] = slice(straddling, straddling.start, size)
   return result
 }
 

@@ -20,6 +20,15 @@ export function compareKeys(a: OrderKey, b: OrderKey): number {
 
 export type FullVv = ReadonlyMap<string, number>
 
+const NO_VV: FullVv = new Map()
+
+/** A copy of a vv (forEach: copying through the iterator allocates an entry array per author). */
+function copyVv(vv: FullVv | undefined): Map<string, number> {
+  const copy = new Map<string, number>()
+  vv?.forEach((seq, author) => copy.set(author, seq))
+  return copy
+}
+
 interface AuthorClock {
   /** lamport of each of the author's records held, by seq. */
   readonly lamports: number[]
@@ -63,6 +72,19 @@ export class Clocks {
     return [...this.authors.keys()]
   }
 
+  /** The highest seq of `author` in the coverage of `reader`'s newest record (-1: none). */
+  covered(reader: string, author: string): number {
+    const clock = this.authors.get(reader)
+    if (clock === undefined || clock.lamports.length === 0) return -1
+    if (author === reader) return clock.lamports.length - 1
+    return clock.latestVv.get(author) ?? -1
+  }
+
+  /** The full vv of `reader`'s newest record held (empty: none). */
+  latestVvOf(reader: string): FullVv {
+    return this.authors.get(reader)?.latestVv ?? NO_VV
+  }
+
   /** Coverage of an author's newest record: its full vv plus its own seq (undefined: none held). */
   coverage(author: string): FullVv | undefined {
     const clock = this.authors.get(author)
@@ -91,7 +113,7 @@ export class Clocks {
       if (otherLamport === undefined) return 'missing'
       if (otherLamport > lamport) lamport = otherLamport
       if (((fullVv ?? latestVv)?.get(other) ?? -1) < entry.seq) {
-        fullVv ??= new Map(latestVv ?? [])
+        fullVv ??= copyVv(latestVv)
         fullVv.set(other, entry.seq)
       }
     }

@@ -10,20 +10,33 @@ import { SAFE_ATTR_BY, SAFE_BY, SAFE_REC, type State } from './state.js'
 
 /** Pointwise minimum of every member's coverage; undefined when nothing can be stable. */
 export function stableFrontier(state: State, clocks: Clocks): FullVv | undefined {
-  const coverages: FullVv[] = []
+  // A member's coverage: that of its newest record (`clocks.covered`, read in place rather than
+  // copied: this runs every few dozen records), or its admission while it has none.
+  const readers: string[] = []
+  const admissions: FullVv[] = []
+  let first: string | FullVv | undefined
   for (const member of state.members.values()) {
+    const held = clocks.length(member.key)
     const removed = member.removedFromSeq
-    if (removed !== undefined && clocks.length(member.key) >= removed) continue
-    coverages.push(clocks.coverage(member.key) ?? member.admittedAt)
+    if (removed !== undefined && held >= removed) continue
+    if (held > 0) readers.push(member.key)
+    else admissions.push(member.admittedAt)
+    first ??= held > 0 ? member.key : member.admittedAt
   }
-  const first = coverages[0]
   if (first === undefined) return undefined
   const frontier = new Map<string, number>()
-  for (const [author, seq] of first) {
-    let min = seq
-    for (const coverage of coverages) min = Math.min(min, coverage.get(author) ?? -1)
+  const consider = (author: string): void => {
+    let min = Infinity
+    for (const reader of readers) min = Math.min(min, clocks.covered(reader, author))
+    for (const admission of admissions) min = Math.min(min, admission.get(author) ?? -1)
     if (min >= 0) frontier.set(author, min)
   }
+  // The authors the first member's coverage names, in its order (the others can only lower them).
+  if (typeof first === 'string') {
+    const reader = first
+    clocks.latestVvOf(reader).forEach((_, author) => consider(author))
+    consider(reader)
+  } else first.forEach((_, author) => consider(author))
   return frontier
 }
 

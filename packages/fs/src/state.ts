@@ -75,7 +75,9 @@ export function happenedBefore(writer: RecInfo, ctx: ApplyContext): boolean {
  */
 export function sawValue(writers: readonly RecInfo[], ctx: ApplyContext): boolean {
   if (writers.length === 0) return true
-  for (const writer of writers) if (happenedBefore(writer, ctx)) return true
+  // An index loop: writer lists are often the frozen shared ones (SAFE_BY, NO_WRITERS), whose
+  // for-of iteration allocates an iterator result per step.
+  for (let i = 0; i < writers.length; i++) if (happenedBefore(writers[i] as RecInfo, ctx)) return true
   return false
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import type { Op } from '@ivyfs/log'
 import { toHex } from './bytes.js'
 import type { RecInfo, ViewRecord } from './model.js'
-import { applyRecord } from './apply.js'
+import { RecordApplier } from './apply.js'
 import { Clocks, compareKeys, type FullVv, type OrderKey, type Placement } from './order.js'
 import { PendingRecords } from './pending.js'
 import { State } from './state.js'
@@ -21,6 +21,7 @@ export interface Placed extends OrderKey {
   readonly rec: RecInfo
   readonly fullVv: FullVv
   readonly record: ViewRecord
+  readonly ops: readonly Op[]
   /** Where the record's steps start in the view's undo log (set when it is applied). */
   undoAt: number
 }
@@ -56,6 +57,9 @@ export class View {
   private readonly ready: string[] = []
   /** The steps of every tentative record, in order (see undo.ts). */
   private readonly undo = new UndoLog()
+  /** The inodes the records being applied change (reset for each batch; see notify). */
+  private readonly touched = new Touched()
+  private readonly applier: RecordApplier
   private readonly pending = new PendingRecords()
   private readonly listeners = new Set<ViewListener>()
   private sinceStableCheck = 0
@@ -67,6 +71,7 @@ export class View {
   constructor(init: { state?: State; clocks?: Clocks } = {}) {
     this.current = init.state ?? new State()
     this.clockState = init.clocks ?? new Clocks()
+    this.applier = new RecordApplier(this.current, this.undo, this.touched)
   }
 
   /** The merged state (records queued by `enqueue` are applied first). */
@@ -142,6 +147,18 @@ export class View {
   /** Adds one record (any arrival order; records missing predecessors wait). */
   ingest(record: ViewRecord): 'applied' | 'duplicate' | 'pending' {
     this.flush()
+    // The common case (live arrival): nothing waits, and the record is its author's next.
+    if (this.pending.size === 0) {
+      const author = this.clockState.names.hex(record.body.author)
+      const seq = record.body.seq
+      if (seq === this.clockState.length(author)) {
+        const placement = this.clockState.place(author, seq, record.body.vv)
+        if (placement !== 'missing') {
+          this.insertOne(this.commit(author, record, placement))
+          return 'applied'
+        }
+      }
+    }
     const before = this.pending.size
     const placed = this.placeAll([record])
     if (placed.length === 0) return this.pending.size > before ? 'pending' : 'duplicate'
@@ -203,7 +220,7 @@ export class View {
         return
       }
       this.pending.delete(author, seq)
-      this.commit(author, record, placement, placed)
+      placed.push(this.commit(author, record, placement))
       for (const waiter of this.pending.wake(author, seq)) ready.push(waiter)
     }
   }
@@ -212,15 +229,16 @@ export class View {
   private placeNow(author: string, record: ViewRecord, placed: Placed[]): boolean {
     const placement = this.clockState.place(author, record.body.seq, record.body.vv)
     if (placement === 'missing') return false
-    this.commit(author, record, placement, placed)
+    placed.push(this.commit(author, record, placement))
     return true
   }
 
-  private commit(author: string, record: ViewRecord, placement: Placement, placed: Placed[]): void {
+  private commit(author: string, record: ViewRecord, placement: Placement): Placed {
     this.clockState.commit(author, placement)
-    const seq = record.body.seq
-    const rec: RecInfo = { author, seq, id: toHex(record.id), timeMs: record.body.timeMs }
-    placed.push({ lamport: placement.lamport, author, rec, fullVv: placement.fullVv, record, undoAt: -1 })
+    const body = record.body
+    const rec: RecInfo = { author, seq: body.seq, id: toHex(record.id), timeMs: body.timeMs }
+    const { lamport, fullVv } = placement
+    return { lamport, author, rec, fullVv, record, ops: body.ops, undoAt: -1 }
   }
 
   /** Index of the first tentative record that sorts after `key`. */
@@ -235,13 +253,32 @@ export class View {
     return low
   }
 
+  /** `insert([entry])` without the arrays, when the entry sorts after every tentative record. */
+  private insertOne(entry: Placed): void {
+    const newest = this.tentative[this.tentative.length - 1]
+    if (newest !== undefined && compareKeys(newest, entry) > 0) return this.insert([entry])
+    if (newest === undefined && this.sortsBeforeStable(entry)) this.orderViolations++
+    this.touched.reset()
+    this.apply(entry, this.touched)
+    if (++this.sinceStableCheck >= STABLE_CHECK_EVERY) this.advanceStable()
+    this.notify(0, 1)
+  }
+
+  /** Tells the subscribers what the records just applied changed. */
+  private notify(replayed: number, applied: number): void {
+    if (this.listeners.size === 0) return
+    const change: ViewChange = { inos: this.touched.values(), replayed, applied }
+    for (const listener of this.listeners) listener(change)
+  }
+
   private insert(placed: Placed[]): void {
     if (placed.length > 1) placed.sort(compareKeys)
     const first = placed[0] as Placed
     const position = this.positionOf(first)
     if (position === 0 && this.sortsBeforeStable(first)) this.orderViolations++
     const replayed = this.tentative.length - position
-    const touched = new Touched()
+    const touched = this.touched
+    touched.reset()
     // The common case (live arrival): everything sorts after the tentative suffix, no rollback.
     const suffix = replayed === 0 ? [] : this.tentative.splice(position)
     if (suffix.length > 0) this.undo.rollbackTo((suffix[0] as Placed).undoAt)
@@ -249,15 +286,14 @@ export class View {
       this.apply(entry, touched)
       if (++this.sinceStableCheck >= STABLE_CHECK_EVERY) this.advanceStable()
     }
-    const change: ViewChange = { inos: touched.list, replayed, applied: placed.length }
-    for (const listener of this.listeners) listener(change)
+    this.notify(replayed, placed.length)
   }
 
   /** Applies one record at the end of the suffix (new, or rolled back). */
   private apply(entry: Placed, touched: Touched): void {
-    const input = { rec: entry.rec, fullVv: entry.fullVv, ops: entry.record.body.ops }
     entry.undoAt = this.undo.position
-    applyRecord(this.current, input, this.undo, touched)
+    this.applier.touched = touched
+    this.applier.apply(entry)
     this.tentative.push(entry)
   }
 
