@@ -4,34 +4,45 @@ import { overlapping } from './extents.js'
 import type { FsBlobs } from './log-port.js'
 import type { Extent } from './model.js'
 
-/**
- * Bytes [offset, offset + size) of a file of `fileSize` bytes; holes read as zeros. The result
- * may be the blob store's own buffer: read it, do not change it.
- */
+/** Bytes [offset, offset + size) of a file (a new buffer); holes read as zeros. */
 export async function readExtents(
   blobs: FsBlobs,
   version: { size: number; extents: readonly Extent[] },
   offset: number,
   size: number
 ): Promise<Uint8Array> {
-  const end = Math.min(version.size, offset + size)
-  if (end <= offset) return new Uint8Array(0)
-  const extents = overlapping(version.extents, offset, end)
-  const only = extents.length === 1 ? extents[0] : undefined
-  if (only?.kind === 'blob' && only.start === offset && only.end === end) {
-    // One blob covers the whole read (a sequential reader of a large file): its bytes are the
-    // answer as they come (no copy; callers only read them).
-    const bytes = await blobs.read(fromHex(only.blob), only.blobLength, only.offset, end - offset)
-    if (bytes.byteLength === end - offset) return bytes
-  }
-  const result = new Uint8Array(end - offset)
-  for (const extent of extents) {
-    const length = extent.end - extent.start
-    const bytes =
-      extent.kind === 'inline'
-        ? extent.bytes.subarray(extent.offset, extent.offset + length)
-        : await blobs.read(fromHex(extent.blob), extent.blobLength, extent.offset, length)
-    result.set(bytes.subarray(0, length), extent.start - offset)
-  }
+  const result = new Uint8Array(Math.max(0, Math.min(version.size, offset + size) - offset))
+  await readExtentsInto(blobs, version, offset, result)
   return result
+}
+
+/**
+ * Bytes from `offset` to target[0, n), n = what the file has up to target.byteLength; returns n.
+ * Holes (and bytes a blob turns out not to have) read as zeros. Blob bytes are copied from the
+ * store's verified chunks straight into `target`: a FUSE read fills the kernel's buffer.
+ */
+export async function readExtentsInto(
+  blobs: FsBlobs,
+  version: { size: number; extents: readonly Extent[] },
+  offset: number,
+  target: Uint8Array
+): Promise<number> {
+  const end = Math.min(version.size, offset + target.byteLength)
+  if (end <= offset) return 0
+  let filled = offset // bytes before this are set
+  for (const extent of overlapping(version.extents, offset, end)) {
+    if (extent.start > filled) target.fill(0, filled - offset, extent.start - offset)
+    const length = extent.end - extent.start
+    const at = extent.start - offset
+    if (extent.kind === 'inline') {
+      target.set(extent.bytes.subarray(extent.offset, extent.offset + length), at)
+    } else {
+      const slot = target.subarray(at, at + length)
+      const got = await blobs.readInto(fromHex(extent.blob), extent.blobLength, extent.offset, slot)
+      if (got < length) slot.fill(0, got)
+    }
+    filled = extent.end
+  }
+  if (filled < end) target.fill(0, filled - offset, end - offset)
+  return end - offset
 }

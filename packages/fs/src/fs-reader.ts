@@ -7,7 +7,7 @@ import { toHex } from './bytes.js'
 import { BLOCK_BYTES, NAME_BYTES_MAX } from './constants.js'
 import { attrOf, type Attr } from './attrs.js'
 import { conflictIndexHash, sortedConflicts } from './conflicts.js'
-import { readExtents } from './content.js'
+import { readExtents, readExtentsInto } from './content.js'
 import { ConflictNotFoundError, InvalidError } from './errors.js'
 import {
   describeConflict,
@@ -100,6 +100,19 @@ export class FsReader {
     return this.readInode(requireFile(this.inodeByNumber(ino), ino), offset, size)
   }
 
+  /**
+   * `read` into the caller's buffer: bytes from `offset` to target[0, n), n = what the file has
+   * up to target.byteLength (0 at or past its end); returns n. No buffer is allocated per read.
+   */
+  async readInto(path: string, offset: number, target: Uint8Array): Promise<number> {
+    return this.readInodeInto(requireFile(inodeAt(this.state, path), path), offset, target)
+  }
+
+  /** `readIno` into the caller's buffer (see readInto). */
+  async readInoInto(ino: string, offset: number, target: Uint8Array): Promise<number> {
+    return this.readInodeInto(requireFile(this.inodeByNumber(ino), ino), offset, target)
+  }
+
   /** The inode number at a path: a handle that survives unlink and rename. */
   async handle(path: string): Promise<string> {
     return inodeAt(this.state, path).ino
@@ -112,10 +125,13 @@ export class FsReader {
   }
 
   protected async readInode(inode: Inode, offset: number, size: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(size) || size < 0) {
-      throw new InvalidError('bad offset or size', { offset, size })
-    }
+    checkRange(offset, size)
     return readExtents(this.log.blobs, inode, offset, size)
+  }
+
+  protected async readInodeInto(inode: Inode, offset: number, target: Uint8Array): Promise<number> {
+    checkRange(offset, target.byteLength)
+    return readExtentsInto(this.log.blobs, inode, offset, target)
   }
 
   async readlink(path: string): Promise<string> {
@@ -163,6 +179,7 @@ export class FsReader {
 
   /** Bytes of one side of a conflict (or the state before it: 'base', data conflicts only). */
   async readVersion(id: string, side: ConflictSideName, offset: number, size: number): Promise<Uint8Array> {
+    checkRange(offset, size)
     const content = versionContent(this.state, this.conflictById(id), side)
     if (content === undefined) return new Uint8Array(0)
     return readExtents(this.log.blobs, content, offset, size)
@@ -272,5 +289,11 @@ function opTouches(op: Op, ino: string, dir: string | undefined, name: string | 
       return (is(op.dir, dir) && op.name === name) || (is(op.newDir, dir) && op.newName === name)
     default:
       return false
+  }
+}
+
+function checkRange(offset: number, size: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(size) || size < 0) {
+    throw new InvalidError('bad offset or size', { offset, size })
   }
 }

@@ -11,6 +11,8 @@ export interface FsBlobs {
   put(data: Uint8Array): Promise<Hash>
   /** Bytes [offset, offset + size) of blob `id` of total length `length`. */
   read(id: Hash, length: number, offset: number, size: number): Promise<Uint8Array>
+  /** `read` into `target`: bytes from `offset` (clipped to `length`) to target[0, n); returns n. */
+  readInto(id: Hash, length: number, offset: number, target: Uint8Array): Promise<number>
 }
 
 export interface FsLog {

@@ -23,6 +23,12 @@ export class MemoryBlobs implements FsBlobs {
     if (blob === undefined || blob.byteLength !== length) throw new Error(`blob missing: ${toHex(id)}`)
     return blob.subarray(offset, Math.min(length, offset + size))
   }
+
+  async readInto(id: Hash, length: number, offset: number, target: Uint8Array): Promise<number> {
+    const bytes = await this.read(id, length, offset, target.byteLength)
+    target.set(bytes)
+    return bytes.byteLength
+  }
 }
 
 export class MemoryLog implements FsLog {

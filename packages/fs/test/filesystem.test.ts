@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { Filesystem, MemoryLog } from '../src/index.js'
+import { Filesystem, INLINE_BYTES_MAX, MemoryLog } from '../src/index.js'
 import { decodeText, keyFor, text } from './helpers/sim.js'
 
 async function single(): Promise<Filesystem> {
@@ -19,6 +19,35 @@ describe('Filesystem (one member, memory log)', () => {
     expect(attr).toMatchObject({ kind: 'file', size: 12, nlink: 1, uid: 1000, mode: 0o644 })
     expect((await fs.readdir('/docs')).map((e) => e.name)).toEqual(['a.txt'])
     expect((await fs.getattr('/')).nlink).toBe(3)
+    await fs.close()
+  })
+
+  test('readInto fills the caller\'s buffer exactly as read answers: holes, inline and blob bytes', async () => {
+    // Goal: the FUSE read path (the kernel's buffer, filled in place) sees the same bytes as read.
+    const fs = await single()
+    await fs.create('/f')
+    const big = new Uint8Array(5 * INLINE_BYTES_MAX + 17).map((_, i) => (i * 7) % 251)
+    await fs.write('/f', 3000, big) // a blob extent after a hole
+    await fs.write('/f', 10, text('inline bytes')) // an inline extent inside the hole
+    const size = (await fs.getattr('/f')).size
+    expect(size).toBe(3000 + big.byteLength)
+    for (const offset of [0, 5, 2990, 3000 + INLINE_BYTES_MAX, size - 1, size, size + 5])
+      for (const length of [1, 16, 4096, size]) {
+        const expected = await fs.read('/f', offset, length)
+        const target = new Uint8Array(length + 8).fill(0xee) // garbage readInto must overwrite
+        const got = await fs.readInto('/f', offset, target.subarray(0, length))
+        expect(got, `offset ${offset} length ${length}`).toBe(expected.byteLength)
+        expect(Buffer.from(target.subarray(0, got)).equals(Buffer.from(expected))).toBe(true)
+        expect(target.subarray(got).every((byte) => byte === 0xee)).toBe(true)
+      }
+    const ino = await fs.handle('/f')
+    const kinds = fs.view.state.inode(ino)?.extents.map((extent) => extent.kind)
+    expect(kinds).toEqual(expect.arrayContaining(['inline', 'blob']))
+    const target = new Uint8Array(32)
+    expect(await fs.readInoInto(ino, 2995, target)).toBe(32)
+    expect(Buffer.from(target).equals(Buffer.from(await fs.read('/f', 2995, 32)))).toBe(true)
+    await expect(fs.readInto('/f', -1, target)).rejects.toMatchObject({ errno: 'EINVAL' })
+    await expect(fs.readInto('/', 0, target)).rejects.toMatchObject({ errno: 'EISDIR' })
     await fs.close()
   })
 })

@@ -10,7 +10,7 @@ export type FsPort = Pick<
   | 'getattrIno'
   | 'handle'
   | 'readdir'
-  | 'readIno'
+  | 'readInoInto'
   | 'readlink'
   | 'create'
   | 'mkdir'

@@ -80,12 +80,12 @@ export class IvyOperations implements MountOperations {
     length: number,
     position: number
   ): Promise<number> {
-    const bytes =
-      handle === NO_HANDLE && isIvyPath(path)
-        ? await this.#ivy.read(path, position, length)
-        : await this.openFiles.read(handle, position, length)
-    buffer.set(bytes)
-    return bytes.byteLength
+    if (handle === NO_HANDLE && isIvyPath(path)) {
+      const bytes = await this.#ivy.read(path, position, length)
+      buffer.set(bytes)
+      return bytes.byteLength
+    }
+    return this.openFiles.readInto(handle, position, buffer.subarray(0, length))
   }
 
   async write(

@@ -114,22 +114,25 @@ export class OpenFiles {
     }
   }
 
-  /** Bytes [offset, offset + length) as this mount sees them: committed plus pending. */
-  async read(handle: number, offset: number, length: number): Promise<Uint8Array> {
+  /**
+   * Bytes from `offset` as this mount sees them (committed plus pending) into target[0, n), n
+   * up to target.byteLength (the kernel's buffer: nothing is allocated per read); returns n.
+   */
+  async readInto(handle: number, offset: number, target: Uint8Array): Promise<number> {
     const file = this.#fileOf(handle)
     for (;;) {
       await file.commits
       // Nothing pending (every read-only open, most reads): the committed bytes are the answer.
-      if (file.pending.isEmpty) return this.fs.readIno(file.ino, offset, length)
+      if (file.pending.isEmpty) return this.fs.readInoInto(file.ino, offset, target)
       const generation = file.generation
       const committedSize = (await this.fs.getattrIno(file.ino)).size
       const size = file.pending.size(committedSize)
-      const target = Buffer.alloc(Math.max(0, Math.min(length, size - offset)))
-      if (target.byteLength === 0) return target
-      const committed = await this.fs.readIno(file.ino, offset, target.byteLength)
+      const slot = target.subarray(0, Math.max(0, Math.min(target.byteLength, size - offset)))
+      if (slot.byteLength === 0) return 0
+      const committed = await this.fs.readInoInto(file.ino, offset, slot)
       if (generation !== file.generation) continue
-      await file.pending.overlay(target, offset, committed, (...args) => this.fs.log.blobs.read(...args))
-      if (generation === file.generation) return target
+      await file.pending.overlay(slot, offset, committed, (...args) => this.fs.log.blobs.read(...args))
+      if (generation === file.generation) return slot.byteLength
     }
   }
 

@@ -95,18 +95,14 @@ export class PendingFile {
   }
 
   /**
-   * Fills `target` (bytes [offset, offset + target.length) of the file) from `committed` (those
-   * bytes of the committed content) and the pending changes. Async layers first, memory last
-   * and synchronously, so writes that land meanwhile are not lost.
+   * Completes `target` (bytes [offset, offset + target.length) of the file), whose first
+   * `committed` bytes hold the committed content there (the rest may hold anything), with the
+   * pending changes: bytes past a pending truncate or the committed end read as zeros. Async
+   * layers first, memory last and synchronously, so writes that land meanwhile are not lost.
    */
-  async overlay(
-    target: Uint8Array,
-    offset: number,
-    committed: Uint8Array,
-    readBlob: ReadBlob
-  ): Promise<void> {
-    const keep = Math.max(0, Math.min(committed.byteLength, (this.cut ?? Infinity) - offset))
-    target.set(committed.subarray(0, keep))
+  async overlay(target: Uint8Array, offset: number, committed: number, readBlob: ReadBlob): Promise<void> {
+    const keep = Math.max(0, Math.min(committed, (this.cut ?? Infinity) - offset))
+    target.fill(0, keep)
     const end = offset + target.byteLength
     for (const layer of [...this.layers]) {
       const from = Math.max(offset, layer.offset)

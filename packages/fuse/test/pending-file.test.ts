@@ -117,8 +117,11 @@ describe('PendingFile', () => {
           expect(Buffer.from(committed).equals(Buffer.from(model)), `seed ${seed} commit ${step}`).toBe(true)
         }
         expect(pending.size(committed.byteLength), `seed ${seed} step ${step}`).toBe(model.byteLength)
-        const target = new Uint8Array(model.byteLength)
-        await pending.overlay(target, 0, committed, readBlob)
+        // What the kernel's buffer held before is garbage that overlay must overwrite.
+        const target = new Uint8Array(model.byteLength).fill(0xee)
+        const held = Math.min(committed.byteLength, target.byteLength)
+        target.set(committed.subarray(0, held))
+        await pending.overlay(target, 0, held, readBlob)
         expect(Buffer.from(target).equals(Buffer.from(model)), `seed ${seed} step ${step}`).toBe(true)
       }
     }

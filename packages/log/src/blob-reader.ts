@@ -115,7 +115,17 @@ export class BlobReader {
 
   /** Bytes [start, end) of the blob, each chunk verified; the first bad chunk (in order) throws. */
   async read(blob: Blob, start: number, end: number): Promise<Uint8Array> {
-    assert(start < end && end <= blob.length)
+    const result = uninitialized(end - start) // every byte is set by readInto
+    await this.readInto(blob, start, end, result)
+    return result
+  }
+
+  /**
+   * `read` into the caller's buffer (`target[0, end - start)`): a FUSE read fills the kernel's
+   * buffer directly, with no allocation per read.
+   */
+  async readInto(blob: Blob, start: number, end: number, target: Uint8Array): Promise<void> {
+    assert(start < end && end <= blob.length && end - start <= target.byteLength)
     const first = Math.floor(start / BLOB_CHUNK_BYTES)
     const last = Math.floor((end - 1) / BLOB_CHUNK_BYTES)
     const windowEnd = this.#sequential(blob.hex, start, end)
@@ -131,15 +141,13 @@ export class BlobReader {
         this.#load(blob, missing.slice(at, at + LOAD_CHUNKS_MAX))
       }
     }
-    const result = uninitialized(end - start) // every byte is set below
     for (let index = first; index <= last; index++) {
       const bytes = await this.#chunk(blob, index)
       const base = index * BLOB_CHUNK_BYTES
       const from = Math.max(start - base, 0)
       const to = Math.min(end - base, bytes.byteLength)
-      result.set(bytes.subarray(from, to), base + from - start)
+      target.set(bytes.subarray(from, to), base + from - start)
     }
-    return result
   }
 
   /** Whether this read continues the last one of the blob (or starts it): then read ahead. */

@@ -95,17 +95,36 @@ export class BlobStore {
     const start = Math.min(offset, length)
     const end = Math.min(length, offset + size)
     if (!isManifestLength(length)) {
-      const [chunk] = await this.#c.readChunks([id])
-      const hex = toHex(id)
-      if (chunk === undefined) throw new BlobMissingError(hex)
-      if (!bytesEqual(sha256(chunk), id))
-        throw new CorruptBlobError(hex, 'stored bytes do not hash to the id')
-      if (chunk.byteLength !== length)
-        throw new CorruptBlobError(hex, `holds ${chunk.byteLength} bytes, not ${length}`)
+      const chunk = await this.#wholeChunk(id, length)
       return new Uint8Array(chunk.buffer, chunk.byteOffset + start, end - start) // a plain view, not a Buffer
     }
     if (start >= end) return new Uint8Array(0)
     return this.#reader.read(await this.#readManifest(id, length), start, end)
+  }
+
+  /**
+   * `read` into the caller's buffer: bytes [offset, offset + target.byteLength) of the blob,
+   * clipped to its length, go to target[0, n); returns n. Large blobs are copied from the
+   * verified chunks straight into `target` (no buffer allocated per read).
+   */
+  async readInto(id: Hash, length: number, offset: number, target: Uint8Array): Promise<number> {
+    checkLength(length)
+    const start = Math.min(offset, length)
+    const end = Math.min(length, offset + target.byteLength)
+    if (start >= end) return 0
+    if (!isManifestLength(length)) target.set((await this.#wholeChunk(id, length)).subarray(start, end))
+    else await this.#reader.readInto(await this.#readManifest(id, length), start, end, target)
+    return end - start
+  }
+
+  /** A blob stored as one chunk, verified. */
+  async #wholeChunk(id: Hash, length: number): Promise<Uint8Array> {
+    const [chunk] = await this.#c.readChunks([id])
+    const hex = toHex(id)
+    if (chunk === undefined) throw new BlobMissingError(hex)
+    if (!bytesEqual(sha256(chunk), id)) throw new CorruptBlobError(hex, 'stored bytes do not hash to the id')
+    if (chunk.byteLength !== length) throw new CorruptBlobError(hex, `holds ${chunk.byteLength} bytes, not ${length}`)
+    return chunk
   }
 
   /** Whether every part of the blob is held (hashes are checked on read, not here). */
