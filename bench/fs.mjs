@@ -71,7 +71,7 @@ export async function run() {
     `${r.liveFiles.toLocaleString('en-US')} files, ${r.conflicts} conflicts; child RSS ${mb(r.rssMB)} (heap ${mb(r.heapMB)} after GC)`
   rows.push(
     row({
-      what: `apply rate, 4 logs, catch-up arrival order (${fmtK(S.records)} records)`,
+      what: `apply rate, 4 logs, catch-up arrival order, each record applied on arrival (View.ingest: the worst case, a rollback per late record; the daemon queues them, next row) (${fmtK(S.records)} records)`,
       value: arrival.ivyRate,
       unit: 'records/s',
       baseline: 'plain tree, same ops',
