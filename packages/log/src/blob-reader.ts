@@ -7,7 +7,8 @@
  * - a reader that goes through a blob in order gets read-ahead: the chunks up to
  *   READ_AHEAD_CHUNKS past its read are loaded together (one index query, one preadv per run of
  *   adjacent frames) once READ_AHEAD_LOAD_CHUNKS_MIN of them are missing, in the background of
- *   the read that needs only what is already loaded;
+ *   the read that needs only what is already loaded; a chunk it has read to the end leaves the
+ *   cache at once (a stream holds its window, ~2 MiB, not CHUNK_CACHE_BYTES);
  * - concurrent reads of one chunk share one load.
  * A chunk that fails to load fails only the reads that need it, with its own error
  * (BlobMissingError, CorruptBlobError): a bad chunk read ahead is loaded again, alone, by the
@@ -128,9 +129,8 @@ export class BlobReader {
     assert(start < end && end <= blob.length && end - start <= target.byteLength)
     const first = Math.floor(start / BLOB_CHUNK_BYTES)
     const last = Math.floor((end - 1) / BLOB_CHUNK_BYTES)
-    const windowEnd = this.#sequential(blob.hex, start, end)
-      ? Math.min(blob.chunks.length - 1, last + READ_AHEAD_CHUNKS)
-      : last
+    const sequential = this.#sequential(blob.hex, start, end)
+    const windowEnd = sequential ? Math.min(blob.chunks.length - 1, last + READ_AHEAD_CHUNKS) : last
     const missing: number[] = []
     for (let index = first; index <= windowEnd; index++) {
       const hex = hexOf(blob, index)
@@ -147,6 +147,10 @@ export class BlobReader {
       const from = Math.max(start - base, 0)
       const to = Math.min(end - base, bytes.byteLength)
       target.set(bytes.subarray(from, to), base + from - start)
+      // A sequential reader does not come back to a chunk it has read to the end: its buffer
+      // goes back for reuse, so streaming a large file holds its read-ahead window, not the
+      // whole cache, and does not push out the chunks random readers keep coming back to.
+      if (sequential && to === bytes.byteLength) this.#cache.delete(hexOf(blob, index))
     }
   }
 

@@ -45,6 +45,28 @@ describe('BlobReader', () => {
     expect(loads.length).toBeLessThanOrEqual(64 / (READ_AHEAD_CHUNKS / 2) + 2)
   })
 
+  test('a sequential reader holds only its read-ahead window in the cache; rereads stay cached', async () => {
+    // Goal: streaming a large file does not fill the cache (RSS) with chunks nobody reads again.
+    const { data, loads, blob, reader } = setup(96)
+    const step = 128 * 1024
+    let most = 0
+    for (let at = 0; at < data.byteLength; at += step) {
+      const end = Math.min(data.byteLength, at + step)
+      expect(bytesEqual(await reader.read(blob, at, end), data.subarray(at, end))).toBe(true)
+      most = Math.max(most, reader.cachedBytes)
+    }
+    expect(most).toBeLessThanOrEqual((READ_AHEAD_CHUNKS + 2) * BLOB_CHUNK_BYTES)
+    expect(loads.reduce((a, b) => a + b, 0)).toBe(96) // and still each chunk loaded once
+    // A random reader's chunks stay: reading them again loads nothing.
+    const at = 10 * BLOB_CHUNK_BYTES + 3
+    const far = 60 * BLOB_CHUNK_BYTES + 3
+    await reader.read(blob, at, at + BLOB_CHUNK_BYTES - 3) // to the end of its chunk
+    await reader.read(blob, far, far + 100)
+    const before = loads.length
+    expect(bytesEqual(await reader.read(blob, at, at + 100), data.subarray(at, at + 100))).toBe(true)
+    expect(loads.length).toBe(before)
+  })
+
   test('a random reader reads only the chunks it needs', async () => {
     // Goal: no read-ahead amplification for reads that do not continue the previous one.
     const { data, loads, blob, reader } = setup(64)
