@@ -22,7 +22,7 @@ describe('Filesystem (one member, memory log)', () => {
     await fs.close()
   })
 
-  test('readInto fills the caller\'s buffer exactly as read answers: holes, inline and blob bytes', async () => {
+  test("readInto fills the caller's buffer exactly as read answers: holes, inline and blob bytes", async () => {
     // Goal: the FUSE read path (the kernel's buffer, filled in place) sees the same bytes as read.
     const fs = await single()
     await fs.create('/f')

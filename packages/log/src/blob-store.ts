@@ -123,7 +123,8 @@ export class BlobStore {
     const hex = toHex(id)
     if (chunk === undefined) throw new BlobMissingError(hex)
     if (!bytesEqual(sha256(chunk), id)) throw new CorruptBlobError(hex, 'stored bytes do not hash to the id')
-    if (chunk.byteLength !== length) throw new CorruptBlobError(hex, `holds ${chunk.byteLength} bytes, not ${length}`)
+    if (chunk.byteLength !== length)
+      throw new CorruptBlobError(hex, `holds ${chunk.byteLength} bytes, not ${length}`)
     return chunk
   }
 

@@ -163,20 +163,31 @@ describe('partial reads', () => {
     expect(await store.blobs.read(id, length, length + 10, 5)).toEqual(new Uint8Array(0))
   })
 
-  test('readInto writes the same bytes as read into the caller\'s buffer and says how many', async () => {
+  test("readInto writes the same bytes as read into the caller's buffer and says how many", async () => {
     // Goal: a FUSE read fills the kernel's buffer directly, small blobs and chunked ones alike.
     const store = await open()
     for (const length of [10, BLOB_CHUNK_BYTES * 3 + 123]) {
       const bytes = data(length)
       const id = await store.blobs.put(bytes)
-      for (const offset of [0, 1, BLOB_CHUNK_BYTES - 1, BLOB_CHUNK_BYTES + 5, length - 3, length, length + 10])
+      for (const offset of [
+        0,
+        1,
+        BLOB_CHUNK_BYTES - 1,
+        BLOB_CHUNK_BYTES + 5,
+        length - 3,
+        length,
+        length + 10
+      ])
         for (const size of [1, 7, BLOB_CHUNK_BYTES, 2 * BLOB_CHUNK_BYTES + 7]) {
           const target = new Uint8Array(size + 4).fill(0xee)
           const expected = bytes.subarray(offset, offset + size)
           const got = await store.blobs.readInto(id, length, offset, target.subarray(0, size))
           expect(got, `length ${length} offset ${offset} size ${size}`).toBe(expected.byteLength)
           sameBytes(target.subarray(0, got), expected)
-          expect(target.subarray(got).every((byte) => byte === 0xee), 'nothing past the bytes read').toBe(true)
+          expect(
+            target.subarray(got).every((byte) => byte === 0xee),
+            'nothing past the bytes read'
+          ).toBe(true)
         }
     }
     const missing = sha256(Uint8Array.of(9))
