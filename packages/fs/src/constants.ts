@@ -25,6 +25,8 @@ export const BLOB_CHUNK_BYTES = 64 * 1024
 export const MODE_MASK = 0o7777
 /** uid/gid are unsigned 32-bit, as in POSIX. */
 export const ID_MAX = 0xffffffff
+/** The largest lamport (lamports are kept as 4-byte integers: lamports.ts); a lamport is at most the number of records in a history. */
+export const LAMPORT_MAX = 0xffffffff
 /** Recent rejected ops kept for inspection (a ring, not part of the merged state). */
 export const REJECTIONS_KEPT_MAX = 1024
 /** Writers remembered per item as "set the current value" (identical concurrent changes). */

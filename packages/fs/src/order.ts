@@ -7,6 +7,7 @@
  */
 import type { VersionEntry } from '@ivyfs/log'
 import { AuthorNames } from './author-names.js'
+import { Lamports, type LamportsView } from './lamports.js'
 
 export interface OrderKey {
   readonly lamport: number
@@ -31,7 +32,7 @@ function copyVv(vv: FullVv | undefined): Map<string, number> {
 
 interface AuthorClock {
   /** lamport of each of the author's records held, by seq. */
-  readonly lamports: number[]
+  readonly lamports: Lamports
   /** Full version vector of the author's latest record held (other authors only). */
   latestVv: FullVv
   /** Seq and full vv of the author's newest record folded into the stable state (-1: none). */
@@ -53,7 +54,7 @@ export class Clocks {
   private clock(author: string): AuthorClock {
     let clock = this.authors.get(author)
     if (clock === undefined) {
-      clock = { lamports: [], latestVv: new Map(), stableSeq: -1, stableVv: new Map() }
+      clock = { lamports: new Lamports(), latestVv: new Map(), stableSeq: -1, stableVv: new Map() }
       this.authors.set(author, clock)
     }
     return clock
@@ -65,7 +66,7 @@ export class Clocks {
   }
 
   lamport(author: string, seq: number): number | undefined {
-    return this.authors.get(author)?.lamports[seq]
+    return this.authors.get(author)?.lamports.at(seq)
   }
 
   authorKeys(): string[] {
@@ -102,7 +103,7 @@ export class Clocks {
     const clock = this.authors.get(author)
     const held = clock?.lamports.length ?? 0
     if (seq !== held) return 'missing'
-    let lamport = seq === 0 ? 0 : (clock?.lamports[seq - 1] ?? 0)
+    let lamport = seq === 0 ? 0 : (clock?.lamports.at(seq - 1) ?? 0)
     const latestVv = clock?.latestVv
     // Copy on write: most records add nothing to their author's vv and share the previous map.
     let fullVv: Map<string, number> | undefined
@@ -153,19 +154,19 @@ export class Clocks {
     const result: StableClock[] = []
     for (const [author, clock] of this.authors) {
       if (clock.stableSeq < 0) continue
-      const lamports = clock.lamports.slice(0, clock.stableSeq + 1)
+      const lamports = clock.lamports.prefix(clock.stableSeq + 1)
       result.push({ author, lamports, fullVv: [...clock.stableVv] })
     }
     return result.sort((a, b) => (a.author < b.author ? -1 : 1))
   }
 
-  /** Clocks from a snapshot's stable part; takes over the `lamports` arrays (no copy). */
-  static fromStable(stable: readonly StableClock[]): Clocks {
+  /** Clocks from a snapshot's stable part; takes over the `lamports` lists (no copy). */
+  static fromStable(stable: readonly LoadedClock[]): Clocks {
     const clocks = new Clocks()
     for (const entry of stable) {
       const fullVv = new Map(entry.fullVv)
       clocks.authors.set(entry.author, {
-        lamports: entry.lamports as number[],
+        lamports: entry.lamports,
         latestVv: fullVv,
         stableSeq: entry.lamports.length - 1,
         stableVv: fullVv
@@ -177,8 +178,13 @@ export class Clocks {
 
 export interface StableClock {
   readonly author: string
-  readonly lamports: readonly number[]
+  readonly lamports: LamportsView
   readonly fullVv: readonly (readonly [string, number])[]
+}
+
+/** A stable clock as a snapshot load builds it (Clocks.fromStable takes its list over). */
+export interface LoadedClock extends StableClock {
+  readonly lamports: Lamports
 }
 
 /** Whether record (author, seq) happened before a record with full vv `fullVv` by `reader`. */

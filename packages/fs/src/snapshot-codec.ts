@@ -331,9 +331,11 @@ export function encodeSnapshot(input: SnapshotInput, chunkItems: number): Uint8A
   for (const clock of input.clocks) {
     w.u8(TAG.clock)
     e.hexRef(clock.author)
-    w.uint(clock.lamports.length)
+    const lamports = clock.lamports
+    w.uint(lamports.length)
     let previous = 0
-    for (const lamport of clock.lamports) {
+    for (let seq = 0; seq < lamports.length; seq++) {
+      const lamport = lamports.at(seq) as number
       w.uint(lamport - previous)
       previous = lamport
     }

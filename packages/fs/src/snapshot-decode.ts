@@ -8,7 +8,9 @@
 import type { LockMode } from '@ivyfs/log'
 import type { Conflict, DataVersion, Entry, Extent, Inode, LinkPlace, RecInfo, Version } from './model.js'
 import { blobExtent, inlineExtent } from './extents.js'
-import { Clocks, type StableClock } from './order.js'
+import { LAMPORT_MAX } from './constants.js'
+import { Lamports } from './lamports.js'
+import { Clocks, type LoadedClock } from './order.js'
 import { BinaryReader, CorruptSnapshotError } from './snapshot-binary.js'
 import {
   ATTRS,
@@ -306,7 +308,7 @@ function decodeConflict(d: Decoder): Conflict {
 /** Builds the state from a snapshot's chunks, given one at a time in order. */
 export class SnapshotDecoder {
   private readonly state = new State()
-  private readonly stable: StableClock[] = []
+  private readonly stable: LoadedClock[] = []
   private readonly d = new Decoder()
   private sawMeta = false
 
@@ -368,9 +370,13 @@ export class SnapshotDecoder {
       }
       case TAG.clock: {
         const author = d.hex()
-        const lamports = new Array<number>(r.uint())
+        const lamports = new Lamports()
         let lamport = 0
-        for (let i = 0; i < lamports.length; i++) lamports[i] = lamport += r.uint()
+        for (let i = r.uint(); i > 0; i--) {
+          lamport += r.uint()
+          if (lamport > LAMPORT_MAX) fail('lamport out of range')
+          lamports.push(lamport)
+        }
         this.stable.push({ author, lamports, fullVv: [...d.vv()] })
         return
       }
