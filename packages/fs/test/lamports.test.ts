@@ -15,7 +15,8 @@ describe('Lamports', () => {
     }
     expect(lamports.length).toBe(model.length)
     for (const seq of [0, 1, 4095, 4096, 4097, 8191, 8192, 9999]) expect(lamports.at(seq)).toBe(model[seq])
-    for (let seq = 0; seq < model.length; seq++) if (lamports.at(seq) !== model[seq]) throw new Error(`seq ${seq}`)
+    for (let seq = 0; seq < model.length; seq++)
+      if (lamports.at(seq) !== model[seq]) throw new Error(`seq ${seq}`)
     for (const seq of [-1, 10_000, 20_000, 0.5, NaN]) expect(lamports.at(seq)).toBeUndefined()
   })
 
