@@ -66,6 +66,27 @@ describe('ivyfs handlers', () => {
     expect(records()).toBe(before + 1)
   })
 
+  test("a read fills the kernel's buffer: committed bytes, pending writes over them, zeros after a truncate", async () => {
+    // Goal: the kernel's buffer is reused and holds old bytes; a read must set every byte it reports.
+    const { ops, fs } = await setup()
+    await fs.create('/f')
+    await fs.write('/f', 0, new TextEncoder().encode('0123456789'))
+    const reader = await ops.open('/f', O_RDONLY)
+    const buffer = Buffer.alloc(16, 0xee)
+    expect(await ops.read('/f', reader, buffer, 16, 2)).toBe(8) // nothing pending: committed bytes
+    expect(buffer.subarray(0, 8).toString()).toBe('23456789')
+    expect(buffer.subarray(8).every((byte) => byte === 0xee)).toBe(true) // past the count: untouched
+    const writer = await ops.open('/f', O_WRONLY)
+    await ops.truncate('/f', 4) // pending: bytes 4.. of the committed file are gone
+    await ops.write('/f', writer, Buffer.from('XY'), 2, 6) // and a write past the cut leaves a hole
+    buffer.fill(0xee)
+    expect(await ops.read('/f', reader, buffer, 16, 0)).toBe(8)
+    expect([...buffer.subarray(0, 8)]).toEqual([...Buffer.from('0123'), 0, 0, ...Buffer.from('XY')])
+    await ops.release('/f', writer)
+    await ops.release('/f', reader)
+    expect(text(await fs.read('/f', 0, 100))).toBe('0123\0\0XY')
+  })
+
   test('mknod makes regular files; FIFOs are refused', async () => {
     // Goal: mknod does what the fs API allows and says EPERM for the rest.
     const { ops, fs } = await setup()

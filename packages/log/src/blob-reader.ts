@@ -7,8 +7,9 @@
  * - a reader that goes through a blob in order gets read-ahead: the chunks up to
  *   READ_AHEAD_CHUNKS past its read are loaded together (one index query, one preadv per run of
  *   adjacent frames) once READ_AHEAD_LOAD_CHUNKS_MIN of them are missing, in the background of
- *   the read that needs only what is already loaded; a chunk it has read to the end leaves the
- *   cache at once (a stream holds its window, ~2 MiB, not CHUNK_CACHE_BYTES);
+ *   the read that needs only what is already loaded; past STREAM_CACHED_BYTES of a blob read in
+ *   order, a chunk it has read to the end leaves the cache at once (a stream holds its window,
+ *   ~2 MiB, not CHUNK_CACHE_BYTES);
  * - concurrent reads of one chunk share one load.
  * A chunk that fails to load fails only the reads that need it, with its own error
  * (BlobMissingError, CorruptBlobError): a bad chunk read ahead is loaded again, alone, by the
@@ -28,6 +29,15 @@ export const READ_AHEAD_CHUNKS = 32
 export const READ_AHEAD_LOAD_CHUNKS_MIN = 16
 /** Blobs whose last read end is remembered to tell sequential readers (least recent out). */
 export const READ_STREAMS_MAX = 64
+/**
+ * A reader going through a blob in order keeps the chunks of its first 1 MiB cached (a small
+ * file read twice is served from memory); past that, each chunk it has read to the end leaves
+ * the cache at once, so streaming a large file holds its read-ahead window (~2 MiB) instead of
+ * filling the cache, and does not push out the chunks random readers come back to. (Peak RSS of
+ * the 1M-record benchmark's open child reading its 256 MiB file: 264-275 MB with 1 MiB, 281-285
+ * with 4 MiB, 300-321 with no limit.)
+ */
+export const STREAM_CACHED_BYTES = 1024 * 1024
 /** Whole-chunk buffers kept for reuse after they leave the cache (4 MiB). */
 const FREE_BUFFERS_MAX = 64
 /** Chunks loaded by one call of readInto (one index query). */
@@ -100,7 +110,8 @@ export class BlobReader {
   readonly #readInto: ReadChunksInto
   readonly #cache: ChunkCache
   readonly #loading = new Map<string, Promise<Uint8Array>>()
-  readonly #streams = new Map<string, number>()
+  /** Per blob recently read: where its last read ended, and how far it has been read in order. */
+  readonly #streams = new Map<string, { readonly end: number; readonly streamed: number }>()
   /** Chunk-sized buffers out of the cache, reusable after the current turn (see #retire). */
   #retired: Uint8Array[] = []
   readonly #free: Uint8Array[] = []
@@ -129,8 +140,8 @@ export class BlobReader {
     assert(start < end && end <= blob.length && end - start <= target.byteLength)
     const first = Math.floor(start / BLOB_CHUNK_BYTES)
     const last = Math.floor((end - 1) / BLOB_CHUNK_BYTES)
-    const sequential = this.#sequential(blob.hex, start, end)
-    const windowEnd = sequential ? Math.min(blob.chunks.length - 1, last + READ_AHEAD_CHUNKS) : last
+    const kind = this.#classify(blob.hex, start, end)
+    const windowEnd = kind !== RANDOM ? Math.min(blob.chunks.length - 1, last + READ_AHEAD_CHUNKS) : last
     const missing: number[] = []
     for (let index = first; index <= windowEnd; index++) {
       const hex = hexOf(blob, index)
@@ -147,21 +158,29 @@ export class BlobReader {
       const from = Math.max(start - base, 0)
       const to = Math.min(end - base, bytes.byteLength)
       target.set(bytes.subarray(from, to), base + from - start)
-      // A sequential reader does not come back to a chunk it has read to the end: its buffer
-      // goes back for reuse, so streaming a large file holds its read-ahead window, not the
-      // whole cache, and does not push out the chunks random readers keep coming back to.
-      if (sequential && to === bytes.byteLength) this.#cache.delete(hexOf(blob, index))
+      // A stream moving forward through a large blob does not come back to a chunk it has read
+      // to the end: the buffer goes back for reuse (see STREAM_CACHED_BYTES).
+      if (kind === STREAMING && to === bytes.byteLength) this.#cache.delete(hexOf(blob, index))
     }
   }
 
-  /** Whether this read continues the last one of the blob (or starts it): then read ahead. */
-  #sequential(hex: string, start: number, end: number): boolean {
-    const lastEnd = this.#streams.get(hex)
+  /**
+   * How this read relates to the blob's last one: RANDOM (read what is asked), SEQUENTIAL (it
+   * starts the blob or lands near the last end: read ahead) or STREAMING (a forward step of a
+   * reader that has gone through more than STREAM_CACHED_BYTES in order: read ahead, and let the
+   * chunks it finishes go). Reads arriving a little out of order (the kernel's concurrent
+   * read-ahead) or rereading near the last end are sequential but keep the count going.
+   */
+  #classify(hex: string, start: number, end: number): ReadKind {
+    const last = this.#streams.get(hex)
     this.#streams.delete(hex)
-    this.#streams.set(hex, end)
+    const near = last !== undefined && Math.abs(start - last.end) <= READ_AHEAD_CHUNKS * BLOB_CHUNK_BYTES
+    const forward = near && start >= last.end
+    const streamed = near ? last.streamed + (forward ? end - start : 0) : end - start
+    this.#streams.set(hex, { end: forward || !near ? end : Math.max(end, last.end), streamed })
     if (this.#streams.size > READ_STREAMS_MAX) this.#streams.delete(this.#streams.keys().next().value ?? '')
-    if (start === 0) return true
-    return lastEnd !== undefined && Math.abs(start - lastEnd) <= READ_AHEAD_CHUNKS * BLOB_CHUNK_BYTES
+    if (forward && last.streamed >= STREAM_CACHED_BYTES) return STREAMING
+    return near || start === 0 ? SEQUENTIAL : RANDOM
   }
 
   /** A needed chunk: cached, loading, or loaded now alone (also after a failed group load). */
@@ -241,6 +260,11 @@ export class BlobReader {
     })
   }
 }
+
+const RANDOM = 0
+const SEQUENTIAL = 1
+const STREAMING = 2
+type ReadKind = typeof RANDOM | typeof SEQUENTIAL | typeof STREAMING
 
 /** A plain Uint8Array without the zero fill (Buffer.allocUnsafe's memory; not from its pool). */
 function uninitialized(length: number): Uint8Array {

@@ -111,9 +111,13 @@ export class BlobStore {
     checkLength(length)
     const start = Math.min(offset, length)
     const end = Math.min(length, offset + target.byteLength)
+    if (!isManifestLength(length)) {
+      // Fetched and checked even for an empty range, as `read` does: a missing blob still says so.
+      target.set((await this.#wholeChunk(id, length)).subarray(start, end))
+      return end - start
+    }
     if (start >= end) return 0
-    if (!isManifestLength(length)) target.set((await this.#wholeChunk(id, length)).subarray(start, end))
-    else await this.#reader.readInto(await this.#readManifest(id, length), start, end, target)
+    await this.#reader.readInto(await this.#readManifest(id, length), start, end, target)
     return end - start
   }
 

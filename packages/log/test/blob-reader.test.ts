@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, test } from 'vitest'
 import { BLOB_CHUNK_BYTES, bytesEqual, sha256, toHex, type Hash } from '../src/index.js'
 import { BlobMissingError, CorruptBlobError } from '../src/errors.js'
-import { BlobReader, ChunkCache, READ_AHEAD_CHUNKS, type BlobChunks } from '../src/blob-reader.js'
+import {
+  BlobReader,
+  ChunkCache,
+  READ_AHEAD_CHUNKS,
+  STREAM_CACHED_BYTES,
+  type BlobChunks
+} from '../src/blob-reader.js'
 import type { ReadChunksInto } from '../src/blob-io.js'
 
 /** A blob of `chunks` chunks in an in-memory chunk map, with a reader that counts its loads. */
@@ -45,9 +51,9 @@ describe('BlobReader', () => {
     expect(loads.length).toBeLessThanOrEqual(64 / (READ_AHEAD_CHUNKS / 2) + 2)
   })
 
-  test('a sequential reader holds only its read-ahead window in the cache; rereads stay cached', async () => {
+  test('a long stream holds its first STREAM_CACHED_BYTES and its read-ahead window, no more', async () => {
     // Goal: streaming a large file does not fill the cache (RSS) with chunks nobody reads again.
-    const { data, loads, blob, reader } = setup(96)
+    const { data, loads, blob, reader } = setup(160) // 10 MiB, within the default 16 MiB cache
     const step = 128 * 1024
     let most = 0
     for (let at = 0; at < data.byteLength; at += step) {
@@ -55,16 +61,30 @@ describe('BlobReader', () => {
       expect(bytesEqual(await reader.read(blob, at, end), data.subarray(at, end))).toBe(true)
       most = Math.max(most, reader.cachedBytes)
     }
-    expect(most).toBeLessThanOrEqual((READ_AHEAD_CHUNKS + 2) * BLOB_CHUNK_BYTES)
-    expect(loads.reduce((a, b) => a + b, 0)).toBe(96) // and still each chunk loaded once
-    // A random reader's chunks stay: reading them again loads nothing.
-    const at = 10 * BLOB_CHUNK_BYTES + 3
-    const far = 60 * BLOB_CHUNK_BYTES + 3
-    await reader.read(blob, at, at + BLOB_CHUNK_BYTES - 3) // to the end of its chunk
-    await reader.read(blob, far, far + 100)
-    const before = loads.length
-    expect(bytesEqual(await reader.read(blob, at, at + 100), data.subarray(at, at + 100))).toBe(true)
-    expect(loads.length).toBe(before)
+    expect(most).toBeLessThanOrEqual(STREAM_CACHED_BYTES + (READ_AHEAD_CHUNKS + 2) * BLOB_CHUNK_BYTES)
+    expect(loads.reduce((a, b) => a + b, 0)).toBe(160) // and still each chunk loaded once
+  })
+
+  test('a file read again, whole or near where the last read ended, is served from the cache', async () => {
+    // Goal: only long forward streams let chunks go; rereads of small files cost no load.
+    const { data, loads, blob, reader } = setup(12) // 768 KiB, under STREAM_CACHED_BYTES
+    for (let pass = 0; pass < 3; pass++) {
+      for (let at = 0; at < data.byteLength; at += 128 * 1024) {
+        const end = Math.min(data.byteLength, at + 128 * 1024)
+        expect(bytesEqual(await reader.read(blob, at, end), data.subarray(at, end))).toBe(true)
+      }
+    }
+    expect(loads.reduce((a, b) => a + b, 0)).toBe(12)
+    const again = setup(96) // 6 MiB: past STREAM_CACHED_BYTES, the stream lets chunks go…
+    for (let at = 0; at < again.data.byteLength; at += 128 * 1024)
+      await again.reader.read(again.blob, at, Math.min(again.data.byteLength, at + 128 * 1024))
+    // …but rereading a whole chunk just behind the last end (near it, not forward) keeps it.
+    const back = (96 - 3) * BLOB_CHUNK_BYTES
+    const whole = again.data.subarray(back, back + BLOB_CHUNK_BYTES)
+    expect(bytesEqual(await again.reader.read(again.blob, back, back + BLOB_CHUNK_BYTES), whole)).toBe(true)
+    const before = again.loads.length
+    expect(bytesEqual(await again.reader.read(again.blob, back, back + BLOB_CHUNK_BYTES), whole)).toBe(true)
+    expect(again.loads.length).toBe(before)
   })
 
   test('a random reader reads only the chunks it needs', async () => {

@@ -191,9 +191,11 @@ describe('partial reads', () => {
         }
     }
     const missing = sha256(Uint8Array.of(9))
-    await expect(store.blobs.readInto(missing, 1, 0, new Uint8Array(1))).rejects.toMatchObject({
-      name: 'BlobMissingError'
-    })
+    for (const offset of [0, 5])
+      // an empty range (offset past the end) is still checked, as read does
+      await expect(store.blobs.readInto(missing, 1, offset, new Uint8Array(1))).rejects.toMatchObject({
+        name: 'BlobMissingError'
+      })
   })
 
   test('a partial read needs only the chunks it covers', async () => {
