@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest'
+import { waitFor } from '../../../test/helpers/wait.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { toHex } from '@ivyfs/log'
 import {
@@ -117,6 +118,9 @@ describe('membership', () => {
     })
 
     const short = decodeTicket(await nodeA.network.createTicket({ ttlMs: 1 }))
+    // Expiry is a clock condition: wait (bounded) until this clock is past it. Joining at once
+    // raced it: within the same millisecond the local check passed and the inviter refused.
+    await waitFor('the 1 ms ticket to expire', () => Date.now() > short.expiresMs, { intervalMs: 1 })
     await expect(second.network.join(short)).rejects.toBeInstanceOf(TicketExpiredError)
     // The joiner cannot see the inviter's clock: lie about the expiry and the inviter still refuses.
     await expect(second.network.join({ ...short, expiresMs: Date.now() + 60_000 })).rejects.toMatchObject({
