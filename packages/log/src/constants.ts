@@ -34,6 +34,8 @@ export const PATH_BYTES_MAX = 4096
 export const MODE_MAX = 0o177777
 /** uid_t and gid_t are 32-bit. */
 export const ID_MAX = 0xffff_ffff
+/** A device number as FUSE passes it to mknod (the kernel's dev_t, 32 bits on that interface). */
+export const RDEV_MAX = 0xffff_ffff
 /** Largest file offset or size: keeps offset + length an exact JavaScript integer. */
 export const FILE_BYTES_MAX = 2 ** 52
 /** Largest seq, time or other counter: the exact integer range of a JavaScript number. */

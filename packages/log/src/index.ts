@@ -32,7 +32,15 @@ export {
   genesisFsId,
   type DecodeRecordInit
 } from './record-codec.js'
-export { encodeOp, decodeOp, OP_TAGS, INODE_KINDS, LOCK_MODES, MEMBER_ACTIONS } from './op-codec.js'
+export {
+  encodeOp,
+  decodeOp,
+  isDeviceKind,
+  OP_TAGS,
+  INODE_KINDS,
+  LOCK_MODES,
+  MEMBER_ACTIONS
+} from './op-codec.js'
 export { LogStore, type LogStoreInit, type AppendInit } from './log-store.js'
 export type { IngestResult, IngestStatus } from './log-writer.js'
 export type { IsMember } from './ingest-check.js'

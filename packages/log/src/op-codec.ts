@@ -1,10 +1,11 @@
 /**
  * Ops as compact CBOR arrays: [tag, ...fields] with a small integer tag per op type and fields in
  * a fixed order (table in docs/FORMAT.md). An absent optional field is null, so every op type has
- * one fixed arity. Decoding checks every field and every limit.
+ * one fixed arity, except the inode op: a device node's has one more element (its rdev), every
+ * other kind's keeps the 7 it always had. Decoding checks every field and every limit.
  */
 import assert from 'node:assert/strict'
-import type { GenesisDescriptor, InodeKind, LockMode, Op, OpType } from './types.js'
+import type { GenesisDescriptor, InodeKind, InodeOp, LockMode, Op, OpType } from './types.js'
 import {
   FILE_BYTES_MAX,
   HASH_BYTES,
@@ -16,6 +17,7 @@ import {
   NONCE_BYTES,
   PATH_BYTES_MAX,
   PUBLIC_KEY_BYTES,
+  RDEV_MAX,
   WRITE_BYTES_MAX
 } from './constants.js'
 import { InvalidOpError, MalformedRecordError, UnknownOpTypeError } from './errors.js'
@@ -44,37 +46,53 @@ export const OP_TAGS = {
   ack: 9,
   resolve: 10,
   member: 11,
-  settings: 12
+  settings: 12,
+  exchange: 13
 } as const satisfies Record<OpType, number>
 
-/** Elements of each op's array, tag included. */
-const OP_ARITY: Record<OpType, number> = {
-  genesis: 3,
-  inode: 7,
-  write: 6,
-  setattrs: 8,
-  link: 4,
-  unlink: 3,
-  rename: 6,
-  prepare: 3,
-  cancel: 2,
-  ack: 1,
-  resolve: 3,
-  member: 4,
-  settings: 2
+/** Elements of each op's array, tag included: one length per type, two for the inode op. */
+const OP_ARITY: Record<OpType, readonly number[]> = {
+  genesis: [3],
+  inode: [7, 8],
+  write: [6],
+  setattrs: [8],
+  link: [4],
+  unlink: [3],
+  rename: [6],
+  prepare: [3],
+  cancel: [2],
+  ack: [1],
+  resolve: [3],
+  member: [4],
+  settings: [2],
+  exchange: [5]
 }
 
 const OP_TYPES: readonly OpType[] = invert(OP_TAGS)
-export const INODE_KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo']
+/** Kind codes: append-only, like the tags (a code is never reused or renumbered). */
+export const INODE_KINDS: readonly InodeKind[] = [
+  'file',
+  'dir',
+  'symlink',
+  'fifo',
+  'socket',
+  'chardev',
+  'blockdev'
+]
 export const LOCK_MODES: readonly LockMode[] = ['strict', 'available']
 export const MEMBER_ACTIONS: readonly ('add' | 'remove')[] = ['add', 'remove']
+
+/** Whether inodes of this kind are device nodes: they, and only they, carry an rdev. */
+export function isDeviceKind(kind: InodeKind): boolean {
+  return kind === 'chardev' || kind === 'blockdev'
+}
 
 export function encodeOp(op: Op): unknown {
   switch (op.type) {
     case 'genesis':
       return [OP_TAGS.genesis, encodeGenesisDescriptor(op.descriptor), op.root]
     case 'inode':
-      return [OP_TAGS.inode, op.ino, code(INODE_KINDS, op.kind), op.mode, op.uid, op.gid, op.target ?? null]
+      return encodeInode(op)
     case 'write':
       return [OP_TAGS.write, op.ino, op.offset, op.length, op.inline ?? null, op.blob ?? null]
     case 'setattrs':
@@ -106,7 +124,28 @@ export function encodeOp(op: Op): unknown {
       return [OP_TAGS.member, code(MEMBER_ACTIONS, op.action), op.key, op.fromSeq ?? null]
     case 'settings':
       return [OP_TAGS.settings, code(LOCK_MODES, op.lockMode)]
+    case 'exchange':
+      return [OP_TAGS.exchange, op.dir, op.name, op.newDir, op.newName]
   }
+}
+
+/**
+ * The inode op: 7 elements, and an 8th (rdev) for a device node. The rdev is written whenever it
+ * is there, so that a device without one or another kind with one fails at signing
+ * (InvalidOpError, the decoder's rule) instead of being dropped or made up silently.
+ */
+function encodeInode(op: InodeOp): unknown[] {
+  const fields = [
+    OP_TAGS.inode,
+    op.ino,
+    code(INODE_KINDS, op.kind),
+    op.mode,
+    op.uid,
+    op.gid,
+    op.target ?? null
+  ]
+  if (op.rdev !== undefined) fields.push(op.rdev)
+  return fields
 }
 
 /** The genesis descriptor as a positional array: [creator, timeMs, nonce, lockMode]. */
@@ -133,7 +172,10 @@ export function decodeOp(value: unknown, index = 0): Op {
   }
   const type = OP_TYPES[tag]
   if (type === undefined) throw new UnknownOpTypeError(tag, index)
-  readArray(value, field, OP_ARITY[type])
+  const arity = OP_ARITY[type]
+  if (!arity.includes(fields.length)) {
+    throw new MalformedRecordError(field, `expected ${arity.join(' or ')} elements, got ${fields.length}`)
+  }
   return decodeFields(type, fields.slice(1), field)
 }
 
@@ -171,6 +213,14 @@ function decodeFields(type: OpType, f: unknown[], field: string): Op {
       return decodeMember(f, field)
     case 'settings':
       return { type, lockMode: readCode(f[0], `${field}.lockMode`, LOCK_MODES) }
+    case 'exchange':
+      return {
+        type,
+        dir: ino(f[0], 'dir'),
+        name: readName(f[1], `${field}.name`),
+        newDir: ino(f[2], 'newDir'),
+        newName: readName(f[3], `${field}.newName`)
+      }
   }
 }
 
@@ -183,6 +233,10 @@ function decodeInode(f: unknown[], field: string): Op {
   if (target !== undefined && (target.length === 0 || target.includes('\0'))) {
     throw new InvalidOpError('inode', 'a symlink target is non-empty and has no NUL')
   }
+  const rdev = f.length > 6 ? readUint(f[6], `${field}.rdev`, RDEV_MAX) : undefined
+  if (isDeviceKind(kind) !== (rdev !== undefined)) {
+    throw new InvalidOpError('inode', 'a device node needs an rdev and only a device node has one')
+  }
   return {
     type: 'inode',
     ino: readBytes(f[0], `${field}.ino`, INO_BYTES),
@@ -190,7 +244,8 @@ function decodeInode(f: unknown[], field: string): Op {
     mode: readUint(f[2], `${field}.mode`, MODE_MAX),
     uid: readUint(f[3], `${field}.uid`, ID_MAX),
     gid: readUint(f[4], `${field}.gid`, ID_MAX),
-    ...(target === undefined ? {} : { target })
+    ...(target === undefined ? {} : { target }),
+    ...(rdev === undefined ? {} : { rdev })
   }
 }
 

@@ -10,7 +10,8 @@ export type Hash = Uint8Array
 /** A random 128-bit inode number chosen by the inode's creator (16 bytes). */
 export type Ino = Uint8Array
 
-export type InodeKind = 'file' | 'dir' | 'symlink' | 'fifo'
+/** Device nodes (chardev, blockdev) carry a device number; no other kind holds data but file. */
+export type InodeKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev'
 export type LockMode = 'strict' | 'available'
 
 /** What the fs id is the hash of: carried by the creator's first record. */
@@ -38,6 +39,11 @@ export interface InodeOp {
   gid: number
   /** Symlink target (kind 'symlink' only). */
   target?: string
+  /**
+   * Device number (kinds 'chardev' and 'blockdev' only, and always there): dev_t as the kernel
+   * hands it to mknod, 0 … RDEV_MAX, opaque to ivyfs (Linux's encoding of major and minor).
+   */
+  rdev?: number
 }
 /**
  * Bytes [offset, offset + length) of a file. Data is either inline (small writes) or a blob id.
@@ -82,6 +88,17 @@ export interface RenameOp {
   newDir: Ino
   newName: string
   noReplace?: boolean
+}
+/**
+ * Swaps two existing names atomically (renameat2 RENAME_EXCHANGE): (dir, name) then points to
+ * what (newDir, newName) pointed to, and the other way round. Either may be a directory.
+ */
+export interface ExchangeOp {
+  type: 'exchange'
+  dir: Ino
+  name: string
+  newDir: Ino
+  newName: string
 }
 /** First phase of an exclusive create of (dir, name); see docs/PROTOCOLS.md. */
 export interface PrepareOp {
@@ -134,6 +151,7 @@ export type Op =
   | ResolveOp
   | MemberOp
   | SettingsOp
+  | ExchangeOp
 
 export type OpType = Op['type']
 

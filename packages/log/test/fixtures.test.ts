@@ -16,6 +16,8 @@ import {
 import { TempDirs } from './helpers.js'
 
 const DIR = new URL('../../../test/fixtures/format-v1/', import.meta.url)
+/** Op types given a tag after the fixtures were generated (tags are append-only within format 1). */
+const APPENDED_OP_TYPES: readonly OpType[] = ['exchange']
 
 interface Expected {
   formatVersion: number
@@ -71,10 +73,12 @@ describe('format-v1 fixtures', () => {
     })
   })
 
-  test('the fixtures hold every op type', () => {
-    // Goal: no op codec goes unpinned.
+  test('the fixtures hold every op type but those appended after them', () => {
+    // Goal: no op codec goes unpinned: the fixtures pin the first ones, op-codec.test.ts pins
+    // the bytes of the appended ones (and of the appended inode kinds).
     const types = new Set(files.flatMap((bytes) => decodeRecord(bytes).body.ops.map((op) => op.type)))
-    expect([...types].sort()).toEqual((Object.keys(OP_TAGS) as OpType[]).sort())
+    const fixed = (Object.keys(OP_TAGS) as OpType[]).filter((type) => !APPENDED_OP_TYPES.includes(type))
+    expect([...types].sort()).toEqual(fixed.sort())
   })
 
   test('a store ingests them in order, all stored', async () => {

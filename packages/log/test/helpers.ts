@@ -124,6 +124,10 @@ export function sampleOps(fs: TestFs): Op[] {
     { type: 'inode', ino: file, kind: 'file', mode: 0o100644, uid: 1000, gid: 1000 },
     { type: 'inode', ino: ino('link'), kind: 'symlink', mode: 0o777, uid: 0, gid: 0, target: '../a/b' },
     { type: 'inode', ino: ino('fifo'), kind: 'fifo', mode: 0o600, uid: 1, gid: 2 },
+    { type: 'inode', ino: ino('socket'), kind: 'socket', mode: 0o755, uid: 1, gid: 2 },
+    { type: 'inode', ino: ino('tty'), kind: 'chardev', mode: 0o620, uid: 0, gid: 5, rdev: 0x8801 },
+    { type: 'inode', ino: ino('null'), kind: 'chardev', mode: 0o666, uid: 0, gid: 0, rdev: 0 },
+    { type: 'inode', ino: ino('disk'), kind: 'blockdev', mode: 0o660, uid: 0, gid: 6, rdev: 0xffff_ffff },
     { type: 'write', ino: file, offset: 0, length: 3, inline: Uint8Array.of(1, 2, 3) },
     { type: 'write', ino: file, offset: 0, length: 0, inline: new Uint8Array(0) },
     { type: 'write', ino: file, offset: 2 ** 40, length: 200_000, blob: sha256(Uint8Array.of(1)) },
@@ -141,6 +145,7 @@ export function sampleOps(fs: TestFs): Op[] {
     { type: 'resolve', conflict: sha256(Uint8Array.of(2)), choice: new Uint8Array(0) },
     { type: 'member', action: 'add', key: seededKeys('member').publicKey },
     { type: 'member', action: 'remove', key: seededKeys('member').publicKey, fromSeq: 4 },
-    { type: 'settings', lockMode: 'available' }
+    { type: 'settings', lockMode: 'available' },
+    { type: 'exchange', dir: fs.root, name: 'a', newDir: ino('d2'), newName: 'b' }
   ]
 }

@@ -2,14 +2,18 @@ import { encode } from 'cborg'
 import { describe, expect, test } from 'vitest'
 import {
   INLINE_BYTES_MAX,
+  INODE_KINDS,
   NAME_BYTES_MAX,
   OP_TAGS,
   WRITE_BYTES_MAX,
   decodeOp,
   encodeOp,
+  isDeviceKind,
+  toHex,
   type Op,
   type OpType
 } from '../src/index.js'
+import { encodeCanonical } from '../src/cbor.js'
 import { ino, sampleOps, testFs } from './helpers.js'
 
 const fs = testFs()
@@ -67,13 +71,58 @@ describe('op codec', () => {
       ack: 9,
       resolve: 10,
       member: 11,
-      settings: 12
+      settings: 12,
+      exchange: 13
     })
+  })
+
+  test('inode kind codes are pinned; the device kinds are appended', () => {
+    // Goal: codes 0-3 keep their meaning, so every record written before the new kinds decodes.
+    expect(INODE_KINDS).toEqual(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'])
+    expect(INODE_KINDS.filter(isDeviceKind)).toEqual(['chardev', 'blockdev'])
+  })
+
+  test('an inode op has 7 elements, and an 8th (its rdev) only for a device node', () => {
+    // Goal: the kinds that existed before keep their bytes; a device's rdev travels with it.
+    const base = { type: 'inode', ino: file, mode: 0o600, uid: 1, gid: 2 } as const
+    for (const kind of ['file', 'dir', 'fifo', 'socket'] as const) {
+      expect(encodeOp({ ...base, kind })).toEqual([1, file, INODE_KINDS.indexOf(kind), 0o600, 1, 2, null])
+    }
+    expect(encodeOp({ ...base, kind: 'chardev', rdev: 0x0501 })).toEqual([
+      1,
+      file,
+      5,
+      0o600,
+      1,
+      2,
+      null,
+      0x0501
+    ])
+    expect(encodeOp({ ...base, kind: 'blockdev', rdev: 0 })).toEqual([1, file, 6, 0o600, 1, 2, null, 0])
+  })
+
+  test('a device inode and an exchange encode to the bytes documented in FORMAT.md', () => {
+    // Goal: the appended encodings are pinned byte for byte (the format-v1 fixtures predate them).
+    const dir = new Uint8Array(16).fill(0x11)
+    const other = new Uint8Array(16).fill(0x22)
+    const hex = (op: Op): string => toHex(encodeCanonical(encodeOp(op)))
+    const device: Op = {
+      type: 'inode',
+      ino: dir,
+      kind: 'blockdev',
+      mode: 0o660,
+      uid: 0,
+      gid: 6,
+      rdev: 0x0801
+    }
+    expect(hex(device)).toBe(`880150${'11'.repeat(16)}061901b00006f6190801`)
+    const exchange: Op = { type: 'exchange', dir, name: 'a', newDir: other, newName: 'b' }
+    expect(hex(exchange)).toBe(`850d50${'11'.repeat(16)}616150${'22'.repeat(16)}6162`)
   })
 
   test('an unknown tag is UnknownOpTypeError', () => {
     // Goal: ops from a newer format are refused by name, not misread.
-    expect(() => decodeRaw([13])).toThrow(expect.objectContaining({ name: 'UnknownOpTypeError' }))
+    expect(() => decodeRaw([14])).toThrow(expect.objectContaining({ name: 'UnknownOpTypeError' }))
     expect(() => decodeRaw([200, 1, 2])).toThrow(expect.objectContaining({ name: 'UnknownOpTypeError' }))
   })
 
@@ -93,6 +142,17 @@ describe('op codec', () => {
       [1, file, 9, 0o644, 0, 0, null],
       [1, file, 0, 0o200000, 0, 0, null],
       [1, file, 0, 0, 2 ** 32, 0, null],
+      [1, file, 7, 0o644, 0, 0, null],
+      [1, file, 5, 0o644, 0, 0, null, null],
+      [1, file, 5, 0o644, 0, 0, null, -1],
+      [1, file, 5, 0o644, 0, 0, null, 2 ** 32],
+      [1, file, 5, 0o644, 0, 0, null, '1'],
+      [1, file, 5, 0o644, 0, 0, null, 1, 2],
+      [1, file, 0, 0o644, 0, 0],
+      [13, file, 'a', file],
+      [13, file, 'a', file, 'b', false],
+      [13, file, 'a', file.subarray(1), 'b'],
+      [13, file, 'a', file, 7],
       [6, file, 'a', file, 'b', 0],
       [11, 2, file, null],
       [12, 'strict']
@@ -121,7 +181,16 @@ describe('op codec', () => {
       [2, file, 0, 3, Uint8Array.of(1, 2, 3), new Uint8Array(32)],
       [2, file, 0, 0, null, new Uint8Array(32)],
       [10, new Uint8Array(32), new Uint8Array(5)],
-      [11, 0, key, 3]
+      [11, 0, key, 3],
+      [1, file, 5, 0o620, 0, 0, null],
+      [1, file, 6, 0o660, 0, 0, null],
+      [1, file, 0, 0o644, 0, 0, null, 0],
+      [1, file, 3, 0o644, 0, 0, null, 1],
+      [1, file, 4, 0o644, 0, 0, null, 1],
+      [1, file, 2, 0o777, 0, 0, 'target', 1],
+      [13, file, '..', file, 'b'],
+      [13, file, 'a', file, 'b/c'],
+      [13, file, '', file, 'b']
     ]
     for (const raw of cases) {
       expect(() => decodeOp(raw), String(raw)).toThrow(expect.objectContaining({ name: 'InvalidOpError' }))
@@ -153,6 +222,22 @@ describe('op codec', () => {
       dir: file,
       name
     })
+  })
+
+  test('a device without an rdev, or another kind with one, cannot be encoded into a valid op', () => {
+    // Goal: a local append is held to the decoder's rule (signRecord decodes what it signs).
+    const base = { type: 'inode', ino: file, mode: 0o600, uid: 1, gid: 2 } as const
+    const bad: Op[] = [
+      { ...base, kind: 'chardev' },
+      { ...base, kind: 'blockdev' },
+      { ...base, kind: 'fifo', rdev: 3 },
+      { ...base, kind: 'file', rdev: 0 }
+    ]
+    for (const op of bad) {
+      expect(() => decodeOp(encodeOp(op)), op.type).toThrow(
+        expect.objectContaining({ name: 'InvalidOpError' })
+      )
+    }
   })
 
   test('an encoded op is plain CBOR data', () => {
