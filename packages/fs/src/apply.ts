@@ -4,8 +4,9 @@
  * every peer. Every mutation goes through the record's undo log.
  */
 import type { CancelOp, GenesisOp, InodeOp, MemberOp, Op, PrepareOp, ResolveOp, SettingsOp } from '@ivyfs/log'
+import { isDeviceKind } from '@ivyfs/log'
 import { toHex } from './bytes.js'
-import { ID_MAX, MODE_MASK, PATH_BYTES_MAX } from './constants.js'
+import { ID_MAX, MODE_MASK, PATH_BYTES_MAX, RDEV_MAX } from './constants.js'
 import { applySetAttrs, applyWrite } from './apply-data.js'
 import { applyLink, applyRename, applyUnlink } from './apply-names.js'
 import type { Errno } from './errors.js'
@@ -15,7 +16,7 @@ import { newInode, prepareKey, recordKey, SAFE_BY, SAFE_REC, type ApplyContext, 
 import { Touched } from './touched.js'
 import type { UndoLog } from './undo.js'
 
-const KINDS = new Set(['file', 'dir', 'symlink', 'fifo'])
+const KINDS = new Set(['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'])
 const isId = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= ID_MAX
 
@@ -48,6 +49,9 @@ function applyInode(ctx: ApplyContext, op: InodeOp): void {
   if (isSymlink && (op.target === '' || Buffer.byteLength(op.target ?? '') > PATH_BYTES_MAX)) {
     return ctx.reject('EINVAL', 'bad symlink target')
   }
+  const isDevice = isDeviceKind(op.kind)
+  if (isDevice !== (op.rdev !== undefined)) return ctx.reject('EINVAL', 'rdev only on device nodes')
+  if (isDevice && !(isId(op.rdev) && op.rdev <= RDEV_MAX)) return ctx.reject('EINVAL', 'bad rdev')
   const isRoot = ino === ctx.state.meta.root
   if (isRoot && (op.kind !== 'dir' || ctx.rec.author !== ctx.state.meta.creator)) {
     return ctx.reject('EINVAL', 'root must be a directory made by the creator')
@@ -55,7 +59,7 @@ function applyInode(ctx: ApplyContext, op: InodeOp): void {
   const inode = newInode(
     ino,
     op.kind,
-    { mode: op.mode, uid: op.uid, gid: op.gid, target: op.target },
+    { mode: op.mode, uid: op.uid, gid: op.gid, target: op.target, rdev: op.rdev ?? 0 },
     ctx.rec,
     ctx.recBy
   )

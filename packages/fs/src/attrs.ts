@@ -17,13 +17,19 @@ export interface Attr {
   readonly ctimeMs: number
   /** 512-byte blocks, as stat(2) counts them. */
   readonly blocks: number
+  /** st_rdev: the device number of a chardev or blockdev, 0 for every other kind. */
+  readonly rdev: number
 }
 
+/** The S_IFMT bits of each kind (Linux's values, the same on every POSIX system we know). */
 const TYPE_BITS: Record<InodeKind, number> = {
   file: 0o100000,
   dir: 0o040000,
   symlink: 0o120000,
-  fifo: 0o010000
+  fifo: 0o010000,
+  socket: 0o140000,
+  chardev: 0o020000,
+  blockdev: 0o060000
 }
 
 /** st_mode: type bits plus permission bits. */
@@ -44,6 +50,7 @@ export function attrOf(inode: Inode): Attr {
     atimeMs: inode.atimeMs,
     mtimeMs: inode.mtimeMs,
     ctimeMs: inode.ctimeMs,
-    blocks: Math.ceil(inode.size / 512)
+    blocks: Math.ceil(inode.size / 512),
+    rdev: inode.rdev
   }
 }

@@ -25,6 +25,10 @@ export const BLOB_CHUNK_BYTES = 64 * 1024
 export const MODE_MASK = 0o7777
 /** uid/gid are unsigned 32-bit, as in POSIX. */
 export const ID_MAX = 0xffffffff
+/** A device number (rdev) is the 32-bit dev_t FUSE hands to mknod (the log's RDEV_MAX). */
+export const RDEV_MAX = 0xffffffff
+/** The setgid bit: on a directory, new entries take its group and new subdirectories the bit. */
+export const S_ISGID = 0o2000
 /** The largest lamport (lamports are kept as 4-byte integers: lamports.ts); a lamport is at most the number of records in a history. */
 export const LAMPORT_MAX = 0xffffffff
 /** Recent rejected ops kept for inspection (a ring, not part of the merged state). */

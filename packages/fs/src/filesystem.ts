@@ -49,7 +49,8 @@ export interface FilesystemInit {
   readonly ownsLog?: boolean
 }
 
-export interface CreateInit extends FilesystemInit {
+/** `Filesystem.create`'s init (a new filesystem in a new store at `path`). */
+export interface FilesystemCreateInit extends FilesystemInit {
   readonly path: string
   readonly keys: KeyPair
   readonly lockMode?: LockMode
@@ -165,7 +166,7 @@ export class Filesystem extends FsWriter {
   }
 
   /** Makes a new filesystem in a new LevelDB at `path`; the key is its first member. */
-  static async create(init: CreateInit): Promise<Filesystem> {
+  static async create(init: FilesystemCreateInit): Promise<Filesystem> {
     const { ops, fsId } = genesisOps(init.keys.publicKey, init)
     const box: { fs?: Filesystem } = {}
     const store = await LogStore.open({ path: init.path, fsId, keys: init.keys, isMember: admitVia(box) })

@@ -1,9 +1,9 @@
 /**
- * The name-creating side of the API: create, mkdir, symlink, link, rename. Names that POSIX
- * creates exclusively (O_EXCL, mkdir, symlink, link, RENAME_NOREPLACE) go through the
- * ExclusiveCreate strategy (DESIGN.md §4); plain create and rename do not pay for it.
+ * The name-creating side of the API: create, mkdir, mknod, symlink, link, rename. Names that
+ * POSIX creates exclusively (O_EXCL, mkdir, mknod, symlink, link, RENAME_NOREPLACE) go through
+ * the ExclusiveCreate strategy (DESIGN.md §4); plain create and rename do not pay for it.
  */
-import type { LockMode, Op } from '@ivyfs/log'
+import { isDeviceKind, type InodeOp, type LockMode, type Op } from '@ivyfs/log'
 import { fromHex, toHex, utf8Length } from './bytes.js'
 import { PATH_BYTES_MAX } from './constants.js'
 import { attrOf, type Attr } from './attrs.js'
@@ -22,13 +22,36 @@ import { FsReader } from './fs-reader.js'
 import type { FsLog } from './log-port.js'
 import type { Inode, ViewRecord } from './model.js'
 import { isWithin } from './paths.js'
-import { checkMode, inoBytes, inodeAt, liveChild, newIno, requireFile, type ParentAndName } from './plan.js'
+import {
+  checkMode,
+  checkOwner,
+  checkRdev,
+  inoBytes,
+  inodeAt,
+  liveChild,
+  newIno,
+  newOwnership,
+  requireFile,
+  type ParentAndName
+} from './plan.js'
 import type { View } from './view.js'
 
 export interface LockStats extends LockCounters {
   /** Prepares (any author, any name) neither completed nor cancelled in the local view. */
   readonly pendingPrepares: number
 }
+
+/** Who asks for a new inode (FUSE passes the request's uid and gid); it owns what it creates. */
+export interface CreateInit {
+  readonly caller?: { readonly uid: number; readonly gid: number }
+}
+
+/** What mknod makes: a regular file, a fifo, a socket or a device node. */
+export type MknodKind = 'file' | 'fifo' | 'socket' | 'chardev' | 'blockdev'
+const MKNOD_KINDS: readonly string[] = ['file', 'fifo', 'socket', 'chardev', 'blockdev']
+
+/** A new inode as the API asks for it; owner (and the setgid bit) come from createInode. */
+type NewInode = Pick<InodeOp, 'kind' | 'mode' | 'target' | 'rdev'>
 
 export abstract class FsNames extends FsReader {
   constructor(
@@ -64,26 +87,42 @@ export abstract class FsNames extends FsReader {
   }
 
   /** The directory `dir` (hex) if it still has a name (or is the root): ops are built against it. */
-  private liveDir(dir: string, path: string): Uint8Array {
+  private liveDirInode(dir: string, path: string): Inode {
     const inode = this.state.inode(dir)
     const live = inode !== undefined && (inode.places.length > 0 || inode.ino === this.state.meta.root)
     if (!live || inode.kind !== 'dir') throw new NotFoundError(path)
-    return fromHex(inode.ino)
+    return inode
   }
 
-  /** A new name for a new inode (create, mkdir, symlink). */
-  private async createInode(
-    path: string,
-    inode: Omit<Op & { type: 'inode' }, 'ino' | 'type'>,
-    exclusive: boolean
-  ) {
+  private liveDir(dir: string, path: string): Uint8Array {
+    return fromHex(this.liveDirInode(dir, path).ino)
+  }
+
+  /**
+   * A new name for a new inode (create, mkdir, mknod, symlink), owned by the caller (or the
+   * filesystem's owner), with the group of a setgid parent as it is when the record is built.
+   */
+  private async createInode(path: string, inode: NewInode, exclusive: boolean, init: CreateInit) {
+    const creator = checkOwner(init.caller ?? this.owner())
     const place = this.parentOf(path)
     const dir = place.dir.ino
     const ino = newIno()
-    const ops = (): Op[] => [
-      { type: 'inode', ino, ...inode },
-      { type: 'link', dir: this.liveDir(dir, path), name: place.name, ino }
-    ]
+    const ops = (): Op[] => {
+      const parent = this.liveDirInode(dir, path)
+      const { kind, target, rdev } = inode
+      const owned = newOwnership(kind, inode.mode, parent, creator)
+      return [
+        {
+          type: 'inode',
+          ino,
+          kind,
+          ...owned,
+          ...(target === undefined ? {} : { target }),
+          ...(rdev === undefined ? {} : { rdev })
+        },
+        { type: 'link', dir: fromHex(parent.ino), name: place.name, ino }
+      ]
+    }
     if (exclusive) await this.createExclusive(place, path, ops)
     else if (liveChild(this.state, place.dir, place.name) !== undefined) throw new ExistsError(path)
     else await this.append(ops())
@@ -92,30 +131,45 @@ export abstract class FsNames extends FsReader {
   }
 
   /** Creates a file; an existing file is returned unless `exclusive` (O_EXCL: EEXIST). */
-  async create(path: string, mode = 0o644, init: { exclusive?: boolean } = {}): Promise<Attr> {
+  async create(path: string, mode = 0o644, init: { exclusive?: boolean } & CreateInit = {}): Promise<Attr> {
     return this.serial(async () => {
       const place = this.parentOf(path)
       const existing = liveChild(this.state, place.dir, place.name)
       if (existing !== undefined && init.exclusive !== true) return attrOf(requireFile(existing, path))
-      const inode = { kind: 'file' as const, mode: checkMode(mode), ...this.owner() }
-      return this.createInode(path, inode, init.exclusive === true)
+      const inode = { kind: 'file' as const, mode: checkMode(mode) }
+      return this.createInode(path, inode, init.exclusive === true, init)
     })
   }
 
-  async mkdir(path: string, mode = 0o755): Promise<Attr> {
-    return this.serial(() =>
-      this.createInode(path, { kind: 'dir', mode: checkMode(mode), ...this.owner() }, true)
-    )
+  async mkdir(path: string, mode = 0o755, init: CreateInit = {}): Promise<Attr> {
+    return this.serial(() => this.createInode(path, { kind: 'dir', mode: checkMode(mode) }, true, init))
   }
 
-  async symlink(target: string, path: string): Promise<Attr> {
+  /**
+   * Makes a regular file, fifo, socket or device node (exclusive, like mkdir). `rdev` is kept for
+   * chardev and blockdev only (0 … RDEV_MAX); for the other kinds it is ignored, as mknod(2) does.
+   */
+  async mknod(
+    path: string,
+    kind: MknodKind,
+    mode: number,
+    rdev: number,
+    init: CreateInit = {}
+  ): Promise<Attr> {
+    if (!MKNOD_KINDS.includes(kind))
+      throw new InvalidError('mknod makes files, fifos, sockets and devices', { kind })
+    const inode: NewInode = isDeviceKind(kind)
+      ? { kind, mode: checkMode(mode), rdev: checkRdev(rdev) }
+      : { kind, mode: checkMode(mode) }
+    return this.serial(() => this.createInode(path, inode, true, init))
+  }
+
+  async symlink(target: string, path: string, init: CreateInit = {}): Promise<Attr> {
     if (target.length === 0 || utf8Length(target) > PATH_BYTES_MAX)
       throw new InvalidError('bad symlink target')
     // A C string ends at a NUL: the kernel refuses one (EINVAL), and the op codec would too.
     if (target.includes('\0')) throw new InvalidError('a symlink target has no NUL', { target })
-    return this.serial(() =>
-      this.createInode(path, { kind: 'symlink', mode: 0o777, target, ...this.owner() }, true)
-    )
+    return this.serial(() => this.createInode(path, { kind: 'symlink', mode: 0o777, target }, true, init))
   }
 
   async link(existingPath: string, newPath: string): Promise<Attr> {

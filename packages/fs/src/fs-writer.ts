@@ -90,6 +90,8 @@ export abstract class FsWriter extends FsNames {
     if (attrs.mtimeMs !== undefined) op.mtimeMs = attrs.mtimeMs
     if (attrs.size !== undefined) {
       if (inode.kind === 'dir') throw new IsDirError(inode.ino)
+      // truncate(2) of anything but a regular file (the view would make the op a no-op).
+      if (inode.kind !== 'file') throw new InvalidError('size of a non-regular file', { ino: inode.ino })
       if (!Number.isSafeInteger(attrs.size) || attrs.size < 0) throw new InvalidError('bad size')
       if (attrs.size > FILE_BYTES_MAX) throw new FileTooLargeError(attrs.size)
       op.size = attrs.size

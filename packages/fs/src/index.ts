@@ -16,11 +16,11 @@ export {
   type FilesystemComponents,
   type FilesystemInit,
   type OpenReport,
-  type CreateInit,
+  type FilesystemCreateInit,
   type OpenInit
 } from './filesystem.js'
 export type { SetAttrs, CommitInit } from './fs-writer.js'
-export type { LockStats } from './fs-names.js'
+export type { LockStats, CreateInit, MknodKind } from './fs-names.js'
 export type { DirEntry, StatFs, HistoryEntry, PendingPrepare } from './fs-reader.js'
 export type { CommitWrite } from './write-plan.js'
 export type { ResolveChoice } from './resolution.js'

@@ -64,6 +64,8 @@ export interface Inode {
   uid: number
   gid: number
   readonly target: string | undefined
+  /** Device number of a chardev or blockdev (as mknod got it); 0 for every other kind. */
+  readonly rdev: number
   size: number
   extents: readonly Extent[]
   /** Number of live directory entries that point here. */

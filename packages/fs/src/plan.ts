@@ -4,7 +4,8 @@
  * concurrent record may have changed the view meanwhile.)
  */
 import { randomBytes } from 'node:crypto'
-import { MODE_MASK } from './constants.js'
+import type { InodeKind } from '@ivyfs/log'
+import { ID_MAX, MODE_MASK, RDEV_MAX, S_ISGID } from './constants.js'
 import { fromHex } from './bytes.js'
 import {
   InvalidError,
@@ -82,4 +83,40 @@ export type { FsError }
 export const checkMode = (mode: number): number => {
   if (!Number.isSafeInteger(mode) || mode < 0) throw new InvalidError('bad mode', { mode })
   return mode & MODE_MASK
+}
+
+const isId = (id: number): boolean => Number.isSafeInteger(id) && id >= 0 && id <= ID_MAX
+
+/** A uid and gid to own new inodes (the caller of a FUSE request, or the filesystem's owner). */
+export function checkOwner(owner: { readonly uid: number; readonly gid: number }): {
+  uid: number
+  gid: number
+} {
+  if (!isId(owner.uid) || !isId(owner.gid)) throw new InvalidError('bad uid or gid', { ...owner })
+  return { uid: owner.uid, gid: owner.gid }
+}
+
+export function checkRdev(rdev: number): number {
+  if (!Number.isSafeInteger(rdev) || rdev < 0 || rdev > RDEV_MAX) throw new InvalidError('bad rdev', { rdev })
+  return rdev
+}
+
+/**
+ * Owner and mode of a new inode in `parent` (the BSD rule Linux applies to setgid directories):
+ * uid is the creator's; gid is the directory's when it has the setgid bit, else the creator's;
+ * a new directory in a setgid directory gets the bit too. The mode is otherwise the caller's
+ * (the kernel already applied the umask).
+ */
+export function newOwnership(
+  kind: InodeKind,
+  mode: number,
+  parent: Inode,
+  creator: { uid: number; gid: number }
+): { mode: number; uid: number; gid: number } {
+  const inherit = (parent.mode & S_ISGID) !== 0
+  return {
+    mode: inherit && kind === 'dir' ? mode | S_ISGID : mode,
+    uid: creator.uid,
+    gid: inherit ? parent.gid : creator.gid
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Encoding of the stable state as a snapshot (format 2, docs/FORMAT.md §5.4): a stream of tagged
+ * Encoding of the stable state as a snapshot (format 3, docs/FORMAT.md §5.4): a stream of tagged
  * items (meta, inodes, conflicts, members, prepares, clocks) cut into chunks at item boundaries.
  * A chunk is the length of its items (varint), the items, then the inline file bytes its extents
  * hold, in the order the extents name them.
@@ -13,7 +13,7 @@
  * a file, their identity as writers of bytes, content, attributes and removals (SAFE_REC,
  * SAFE_BY instead) and the tombstones only they wrote.
  */
-import type { InodeKind } from '@ivyfs/log'
+import { isDeviceKind, type InodeKind } from '@ivyfs/log'
 import { BinaryWriter } from './snapshot-binary.js'
 import type {
   AttrName,
@@ -30,9 +30,18 @@ import type { FullVv, StableClock } from './order.js'
 import { allSafe, compactedWriters, isSafe, isSafeTombstone } from './stability.js'
 import { SAFE_BY, SAFE_REC, type State } from './state.js'
 
+/**
+ * The format written. Format 3 is format 2 plus the inode kinds socket, chardev and blockdev (a
+ * device's rdev follows its kind): a format-2 snapshot is a valid format-3 one without them, so
+ * both are read (SNAPSHOT_FORMATS_READ).
+ */
+export const SNAPSHOT_FORMAT = 3
+export const SNAPSHOT_FORMATS_READ: readonly number[] = [2, 3]
 export const TAG = { meta: 1, inode: 2, conflict: 3, member: 4, prepare: 5, clock: 6 } as const
-export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo']
+/** Inode kinds by code: append-only (format 2 knew the first FORMAT_2_KINDS). */
+export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']
 export const CAUSES: readonly Entry['cause'][] = ['link', 'unlink', 'rename', 'merge']
+export const FORMAT_2_KINDS = 4
 export const CONFLICT_KINDS: readonly ConflictKind[] = [
   'data',
   'entry',
@@ -223,6 +232,7 @@ function encodeInode(e: Encoder, n: Inode): void {
   w.u8(TAG.inode)
   e.hexRef(n.ino)
   w.u8(indexOf(KINDS, n.kind))
+  if (isDeviceKind(n.kind)) w.uint(n.rdev)
   w.uint(n.mode)
   w.uint(n.uid)
   w.uint(n.gid)

@@ -5,24 +5,27 @@
  * numbers, names, records, writer lists) come from the tables the stream defines, and the
  * inline bytes of files are one copy per chunk rather than one buffer per extent.
  */
-import type { LockMode } from '@ivyfs/log'
+import { isDeviceKind, type InodeKind, type LockMode } from '@ivyfs/log'
 import type { Conflict, DataVersion, Entry, Extent, Inode, LinkPlace, RecInfo, Version } from './model.js'
-import { blobExtent, inlineExtent } from './extents.js'
-import { LAMPORT_MAX } from './constants.js'
+import { blobExtent } from './extents.js'
+import { LAMPORT_MAX, RDEV_MAX } from './constants.js'
 import { Lamports } from './lamports.js'
 import { Clocks, type LoadedClock } from './order.js'
 import { BinaryReader, CorruptSnapshotError } from './snapshot-binary.js'
+import { IdSlabs, InlineBytes, LoadedRec } from './snapshot-loaded.js'
 import {
   ATTRS,
   CAUSES,
   CONFLICT_KINDS,
   EXTENT_BLOB,
   EXTENT_INLINE,
+  FORMAT_2_KINDS,
   KINDS,
   REF_FIRST_INDEX,
   REF_NEW,
   REF_NONE,
   REF_SAFE,
+  SNAPSHOT_FORMAT,
   TAG,
   VERSION_TYPES
 } from './snapshot-codec.js'
@@ -36,70 +39,6 @@ function pick<T>(table: readonly T[], index: number, what: string): T {
   return table[index] ?? fail(`bad ${what}`)
 }
 
-/** A chunk's inline file bytes (one copy per chunk), handed out in order. */
-class InlineBytes {
-  private bytes: Uint8Array = new Uint8Array(0)
-  private used = 0
-
-  reset(bytes: Uint8Array): void {
-    this.bytes = bytes
-    this.used = 0
-  }
-
-  /** An extent over the next `end - start` bytes. */
-  extent(start: number, end: number, by: RecInfo): Extent {
-    const offset = this.used
-    if (offset + (end - start) > this.bytes.byteLength) fail('inline bytes out of range')
-    this.used += end - start
-    return inlineExtent(start, end, by, this.bytes, offset)
-  }
-
-  get left(): number {
-    return this.bytes.byteLength - this.used
-  }
-}
-
-/** Record ids of loaded records, as bytes in shared slabs (a hex string each was 80 bytes). */
-class IdSlabs {
-  private slab = Buffer.alloc(0)
-  private used = 0
-  /** Where the last kept id is (its slab; keep returns the offset). */
-  current = this.slab
-
-  keep(r: BinaryReader, length: number): number {
-    if (this.used + length > this.slab.byteLength) {
-      this.slab = Buffer.alloc(Math.max(ID_SLAB_BYTES, length))
-      this.used = 0
-    }
-    this.current = this.slab
-    const offset = this.used
-    r.copyInto(this.slab, offset, length)
-    this.used += length
-    return offset
-  }
-}
-
-const ID_SLAB_BYTES = 64 * 1024
-
-/**
- * A record named by the loaded state: its id is kept as bytes and made a hex string only when
- * asked for (conflicts, a snapshot), which the state rarely does for a loaded record.
- */
-class LoadedRec implements RecInfo {
-  constructor(
-    readonly author: string,
-    readonly seq: number,
-    private readonly slab: Buffer,
-    private readonly idOffset: number,
-    private readonly idLength: number,
-    readonly timeMs: number
-  ) {}
-
-  get id(): string {
-    return this.slab.toString('hex', this.idOffset, this.idOffset + this.idLength)
-  }
-}
-
 class Decoder {
   r = new BinaryReader(new Uint8Array(0))
   private readonly hexes: string[] = []
@@ -108,6 +47,12 @@ class Decoder {
   private readonly bys: (readonly RecInfo[])[] = []
   private readonly ids = new IdSlabs()
   readonly inline = new InlineBytes()
+  /** The kinds the snapshot's format has codes for (format 2: the first four). */
+  readonly kinds: readonly InodeKind[]
+
+  constructor(format: number) {
+    this.kinds = format === 2 ? KINDS.slice(0, FORMAT_2_KINDS) : KINDS
+  }
 
   // (hexOrNull and name are written out rather than sharing a helper that takes the read as a
   // closure: a few hundred thousand calls made as many closures.)
@@ -234,7 +179,9 @@ function decodeEntries(d: Decoder): Map<string, Entry> | undefined {
 function decodeInode(d: Decoder): Inode {
   const r = d.r
   const ino = d.hex()
-  const kind = pick(KINDS, r.u8(), 'inode kind')
+  const kind = pick(d.kinds, r.u8(), 'inode kind')
+  const rdev = isDeviceKind(kind) ? r.uint() : 0
+  if (rdev > RDEV_MAX) fail('rdev out of range')
   const mode = r.uint()
   const uid = r.uint()
   const gid = r.uint()
@@ -270,6 +217,7 @@ function decodeInode(d: Decoder): Inode {
     uid,
     gid,
     target,
+    rdev,
     size,
     extents,
     nlink,
@@ -305,12 +253,16 @@ function decodeConflict(d: Decoder): Conflict {
   return { id, kind, item, paths, winner, loser, base, resolvedBy, resolution }
 }
 
-/** Builds the state from a snapshot's chunks, given one at a time in order. */
+/** Builds the state from a snapshot's chunks (of `format`), given one at a time in order. */
 export class SnapshotDecoder {
   private readonly state = new State()
   private readonly stable: LoadedClock[] = []
-  private readonly d = new Decoder()
+  private readonly d: Decoder
   private sawMeta = false
+
+  constructor(format = SNAPSHOT_FORMAT) {
+    this.d = new Decoder(format)
+  }
 
   /** One chunk (only read: what the state keeps is copied out of it). */
   add(chunk: Uint8Array): void {

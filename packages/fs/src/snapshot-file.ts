@@ -57,13 +57,13 @@ async function readExactly(
 
 /**
  * Reads the snapshot in `directory`: undefined when there is none; `onChunk` gets every chunk in
- * order (a view into a buffer reused for the next one: copy what is kept). A format other than
- * `format` is returned as its head without reading further.
+ * order (a view into a buffer reused for the next one: copy what is kept) and the file's format.
+ * A format not in `formats` is returned as its head without reading further.
  */
 export async function readSnapshotFile(
   directory: string,
-  format: number,
-  onChunk: (chunk: Uint8Array) => void
+  formats: readonly number[],
+  onChunk: (chunk: Uint8Array, format: number) => void
 ): Promise<SnapshotFileHead | undefined> {
   let file: FileHandle
   try {
@@ -81,7 +81,7 @@ export async function readSnapshotFile(
       chunks: header.readUInt32LE(12),
       stableRecords: header.readDoubleLE(16)
     }
-    if (head.format !== format) return head
+    if (!formats.includes(head.format)) return head
     // Two buffers: the next chunk is read while this one is decoded.
     const slots = [Buffer.alloc(CHUNK_READ_BYTES), Buffer.alloc(CHUNK_READ_BYTES)]
     const readChunk = async (slot: number, position: number): Promise<ReadChunk> => {
@@ -104,7 +104,7 @@ export async function readSnapshotFile(
         const current = await (pending as Promise<ReadChunk>)
         pending = i + 1 < head.chunks ? readChunk((i + 1) % 2, current.next) : undefined
         if (crc32(current.chunk) !== current.crc) throw new CorruptSnapshotError(`chunk ${i} fails its CRC`)
-        onChunk(current.chunk)
+        onChunk(current.chunk, head.format)
       }
     } finally {
       await pending?.catch(() => undefined) // settled before the file closes

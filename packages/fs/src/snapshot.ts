@@ -6,25 +6,29 @@
 import type { Sublevel } from '@ivyfs/log'
 import { SNAPSHOT_CHUNK_ITEMS, SNAPSHOT_EVERY_RECORDS } from './constants.js'
 import type { Clocks } from './order.js'
-import { encodeSnapshot } from './snapshot-codec.js'
+import { encodeSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_FORMATS_READ } from './snapshot-codec.js'
 import { SnapshotDecoder } from './snapshot-decode.js'
 import { readSnapshotFile, writeSnapshotFile } from './snapshot-file.js'
 import type { State } from './state.js'
 import type { View } from './view.js'
 
 /**
- * Format 2: tagged binary items in a file. Format 1 (generic CBOR items in LevelDB values) is
+ * Formats 2 and 3: tagged binary items in a file (snapshot-codec.ts; 3 is 2 plus the device
+ * kinds and exchanges, so 2 is still read). Format 1 (generic CBOR items in LevelDB values) is
  * not read: such a snapshot is ignored (the logs are replayed once) and removed.
  */
-export const SNAPSHOT_FORMAT = 2
+export { SNAPSHOT_FORMAT }
 
 /** The snapshot in `directory`, or undefined when there is none (or one of another format). */
 export async function loadSnapshot(directory: string): Promise<{ state: State; clocks: Clocks } | undefined> {
   // Chunk by chunk: each is decoded into the state before the next is read.
-  const decoder = new SnapshotDecoder()
-  const head = await readSnapshotFile(directory, SNAPSHOT_FORMAT, (chunk) => decoder.add(chunk))
-  if (head === undefined || head.format !== SNAPSHOT_FORMAT) return undefined
-  return decoder.finish()
+  let decoder: SnapshotDecoder | undefined
+  const head = await readSnapshotFile(directory, SNAPSHOT_FORMATS_READ, (chunk, format) => {
+    decoder ??= new SnapshotDecoder(format)
+    decoder.add(chunk)
+  })
+  if (head === undefined || !SNAPSHOT_FORMATS_READ.includes(head.format)) return undefined
+  return (decoder ?? new SnapshotDecoder(head.format)).finish()
 }
 
 export class SnapshotWriter {

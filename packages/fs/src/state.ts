@@ -108,7 +108,7 @@ export const SAFE_ATTR_BY: Inode['attrBy'] = Object.freeze({
 export function newInode(
   ino: string,
   kind: InodeKind,
-  attrs: { mode: number; uid: number; gid: number; target: string | undefined },
+  attrs: { mode: number; uid: number; gid: number; target: string | undefined; rdev: number },
   rec: RecInfo,
   recBy: readonly RecInfo[]
 ): Inode {
@@ -119,6 +119,7 @@ export function newInode(
     uid: attrs.uid,
     gid: attrs.gid,
     target: attrs.target,
+    rdev: attrs.rdev,
     size: attrs.target === undefined ? 0 : Buffer.byteLength(attrs.target),
     extents: [],
     nlink: 0,

@@ -1,11 +1,12 @@
 /**
  * A canonical hash of the visible tree: every path (depth first, names in code-unit order)
- * with its kind, inode number, mode, uid, gid, size, nlink, symlink target and content. Content
- * is hashed as its extents (ranges and the bytes or blob ranges they point to), so it needs no
- * blob to be present and is identical on every peer that applied the same records. Times are
- * left out: they come from wall clocks.
+ * with its kind, inode number, mode, uid, gid, size, nlink, symlink target, device number (device
+ * nodes only) and content. Content is hashed as its extents (ranges and the bytes or blob ranges
+ * they point to), so it needs no blob to be present and is identical on every peer that applied
+ * the same records. Times are left out: they come from wall clocks.
  */
 import { createHash, type Hash } from 'node:crypto'
+import { isDeviceKind } from '@ivyfs/log'
 import { PATH_DEPTH_MAX } from './constants.js'
 import type { Extent, Inode } from './model.js'
 import type { State } from './state.js'
@@ -23,6 +24,8 @@ function hashInode(hash: Hash, path: string, inode: Inode): void {
   const fields = [path, inode.kind, inode.ino, attr.mode, attr.uid, attr.gid, attr.size, attr.nlink]
   hash.update(JSON.stringify(fields))
   if (inode.target !== undefined) hash.update(`->${inode.target}`)
+  // Only device nodes have an rdev: every other inode hashes exactly as before they existed.
+  if (isDeviceKind(inode.kind)) hash.update(`rdev:${inode.rdev}`)
   for (const extent of inode.extents) hashExtent(hash, extent)
   hash.update('\n')
 }

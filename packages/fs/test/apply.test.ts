@@ -46,6 +46,26 @@ const badOps: [string, Op][] = [
   ['rename a directory into itself', { type: 'rename', dir: root, name: 'd', newDir: dir, newName: 'd' }],
   ['rename a file over a directory', { type: 'rename', dir: root, name: 'f', newDir: root, newName: 'd' }],
   ['reused inode number', { type: 'inode', ino: file, kind: 'file', mode: 0, uid: 0, gid: 0 }],
+  [
+    'a device node without an rdev',
+    { type: 'inode', ino: new Uint8Array(16).fill(7), kind: 'chardev', mode: 0, uid: 0, gid: 0 }
+  ],
+  [
+    'an rdev on a fifo',
+    { type: 'inode', ino: new Uint8Array(16).fill(7), kind: 'fifo', mode: 0, uid: 0, gid: 0, rdev: 1 }
+  ],
+  [
+    'an rdev out of range',
+    {
+      type: 'inode',
+      ino: new Uint8Array(16).fill(7),
+      kind: 'blockdev',
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      rdev: 2 ** 32
+    }
+  ],
   ['second genesis', genesis[0] as Op],
   [
     'resolve of an unknown conflict',

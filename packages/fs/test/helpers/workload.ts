@@ -1,7 +1,8 @@
 /**
- * A seeded random workload for convergence tests: participants perform every kind of op on
- * their own view, exchange records in random orders and random partitions, then fully sync.
- * Works over any transport (memory logs or real LogStores) through WorkloadPeer.
+ * A seeded random workload for convergence tests: participants perform every kind of op (device
+ * nodes and setgid directories included) on their own view, exchange records in random
+ * orders and random partitions, then fully sync. Works over any transport (memory logs or real
+ * LogStores) through WorkloadPeer.
  */
 import { FsError, type Filesystem, type ViewRecord } from '../../src/index.js'
 
@@ -112,12 +113,14 @@ export async function randomOp(fs: Filesystem, rng: Rng): Promise<string> {
   const anyPath = paths.all.length > 0 ? pick(rng, paths.all) : fresh
   const file = paths.files.length > 0 ? pick(rng, paths.files) : fresh
   const dir = pick(rng, paths.dirs)
-  const kind = Math.floor(rng() * 16)
+  const kind = Math.floor(rng() * 17)
   try {
     switch (kind) {
-      case 0:
-        await fs.mkdir(fresh)
+      case 0: {
+        const caller = rng() < 0.5 ? { caller: { uid: pick(rng, [0, 1]), gid: pick(rng, [0, 2]) } } : {}
+        await fs.mkdir(fresh, pick(rng, [0o755, 0o2775]), caller)
         return `mkdir ${fresh}`
+      }
       case 1:
       case 2:
         await fs.create(fresh, 0o644, { exclusive: rng() < 0.3 })
@@ -161,6 +164,11 @@ export async function randomOp(fs: Filesystem, rng: Rng): Promise<string> {
       case 13:
         await fs.symlink(`../${pick(rng, NAMES)}`, fresh)
         return `symlink ${fresh}`
+      case 15: {
+        const nodeKind = pick(rng, ['fifo', 'socket', 'chardev', 'blockdev'] as const)
+        await fs.mknod(fresh, nodeKind, 0o644, Math.floor(rng() * 2 ** 32))
+        return `mknod ${nodeKind} ${fresh}`
+      }
       case 14:
         await fs.setattr(
           anyPath,
