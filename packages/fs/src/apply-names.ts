@@ -2,6 +2,7 @@
  * Link, Unlink and Rename in the merged view, with POSIX rules (rmdir only when empty, rename
  * over files and empty directories only, never a directory below itself) and the entry,
  * remove-vs-change and rename-cycle conflicts. A rule that fails makes the op a no-op.
+ * Exchange (apply-exchange.ts) shares the helpers exported here.
  */
 import type { LinkOp, RenameOp, UnlinkOp } from '@ivyfs/log'
 import { toHex } from './bytes.js'
@@ -23,7 +24,7 @@ import { isWithin, nameProblem, pathOfEntry } from './paths.js'
 import { concurrentWriter, nextWriters, prepareKey, sawValue, type ApplyContext } from './state.js'
 
 /** The directory an op names, or undefined after rejecting the op. */
-function directory(ctx: ApplyContext, ino: unknown, name: unknown): Inode | undefined {
+export function directory(ctx: ApplyContext, ino: unknown, name: unknown): Inode | undefined {
   const dir = ino instanceof Uint8Array ? ctx.state.inode(toHex(ino)) : undefined
   if (dir === undefined) return ctx.reject('ENOENT', 'unknown directory')
   if (dir.kind !== 'dir') return ctx.reject('ENOTDIR', 'not a directory')
@@ -34,7 +35,7 @@ function directory(ctx: ApplyContext, ino: unknown, name: unknown): Inode | unde
 }
 
 /** The same value written again concurrently: not a conflict, the writer joins the entry. */
-function joinEntry(ctx: ApplyContext, dir: Inode, name: string, entry: Entry): void {
+export function joinEntry(ctx: ApplyContext, dir: Inode, name: string, entry: Entry): void {
   setEntry(ctx, dir, name, { ...entry, by: nextWriters(entry.by, true, ctx) })
 }
 
@@ -109,7 +110,13 @@ export function applyLink(ctx: ApplyContext, op: LinkOp): void {
  * An op met a tombstone: identical if the same kind of change, else remove-vs-change. A seen
  * tombstone is exactly a missing name (same errno, same reason): compaction drops safe ones.
  */
-function metTombstone(ctx: ApplyContext, dir: Inode, name: string, entry: Entry, identical: boolean): void {
+export function metTombstone(
+  ctx: ApplyContext,
+  dir: Inode,
+  name: string,
+  entry: Entry,
+  identical: boolean
+): void {
   if (sawValue(entry.by, ctx)) return ctx.reject('ENOENT', 'name does not exist')
   if (identical) return joinEntry(ctx, dir, name, entry)
   const ino = entry.previous ?? ''
@@ -173,20 +180,31 @@ function cycleCause(ctx: ApplyContext, to: Inode, moving: Inode): RecInfo | unde
   return undefined
 }
 
-function renameCycle(ctx: ApplyContext, op: RenameOp, moving: Inode, from: Inode, to: Inode): undefined {
+/**
+ * Moving `moving` from (from, name) to (to, newName) would put it below itself: the op is refused,
+ * and a rename-cycle conflict is recorded when an unseen rename made it so.
+ */
+export function moveCycle(
+  ctx: ApplyContext,
+  moving: Inode,
+  from: Inode,
+  name: string,
+  to: Inode,
+  newName: string
+): undefined {
   const cause = cycleCause(ctx, to, moving)
   if (cause !== undefined) {
     const version = (applied: boolean): Version => ({
       type: 'rename',
       ino: moving.ino,
-      from: { dir: from.ino, name: op.name },
-      to: { dir: to.ino, name: op.newName },
+      from: { dir: from.ino, name },
+      to: { dir: to.ino, name: newName },
       applied
     })
     addConflict(ctx, {
       kind: 'rename-cycle',
       item: `cycle:${moving.ino}`,
-      paths: [pathOfEntry(ctx.state, from.ino, op.name), pathOfEntry(ctx.state, to.ino, op.newName)],
+      paths: [pathOfEntry(ctx.state, from.ino, name), pathOfEntry(ctx.state, to.ino, newName)],
       winner: {
         record: cause,
         version: { type: 'inode', ino: moving.ino, removed: false, place: moving.places[0] ?? null }
@@ -221,7 +239,7 @@ export function applyRename(ctx: ApplyContext, op: RenameOp): void {
   if (moving === undefined) return ctx.reject('EIO', 'entry points to an unknown inode')
   if (from === to && op.name === op.newName) return
   if (moving.kind === 'dir' && isWithin(ctx.state, to.ino, moving.ino))
-    return renameCycle(ctx, op, moving, from, to)
+    return moveCycle(ctx, moving, from, op.name, to, op.newName)
   const destEntry = to.entries?.get(op.newName)
   const dest = destEntry?.ino == null ? undefined : ctx.state.inode(destEntry.ino)
   if (dest === moving) return

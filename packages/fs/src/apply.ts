@@ -9,6 +9,7 @@ import { toHex } from './bytes.js'
 import { ID_MAX, MODE_MASK, PATH_BYTES_MAX, RDEV_MAX } from './constants.js'
 import { applySetAttrs, applyWrite } from './apply-data.js'
 import { applyLink, applyRename, applyUnlink } from './apply-names.js'
+import { applyExchange } from './apply-exchange.js'
 import type { Errno } from './errors.js'
 import type { RecInfo } from './model.js'
 import { nameProblem } from './paths.js'
@@ -152,6 +153,8 @@ function applyOp(ctx: ApplyContext, op: Op): void {
       return applyMember(ctx, op)
     case 'settings':
       return applySettings(ctx, op)
+    case 'exchange':
+      return applyExchange(ctx, op)
     default:
       return ctx.reject('EINVAL', 'unknown op type')
   }

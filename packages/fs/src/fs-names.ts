@@ -1,7 +1,8 @@
 /**
  * The name-creating side of the API: create, mkdir, mknod, symlink, link, rename. Names that
  * POSIX creates exclusively (O_EXCL, mkdir, mknod, symlink, link, RENAME_NOREPLACE) go through
- * the ExclusiveCreate strategy (DESIGN.md §4); plain create and rename do not pay for it.
+ * the ExclusiveCreate strategy (DESIGN.md §4); plain create, rename and exchange (which creates
+ * no name) do not pay for it.
  */
 import { isDeviceKind, type InodeOp, type LockMode, type Op } from '@ivyfs/log'
 import { fromHex, toHex, utf8Length } from './bytes.js'
@@ -207,8 +208,20 @@ export abstract class FsNames extends FsReader {
     return { ...this.lockCounters, pendingPrepares }
   }
 
-  async rename(from: string, to: string, init: { noReplace?: boolean } = {}): Promise<void> {
+  /**
+   * Renames `from` to `to` (POSIX rules; `noReplace`: RENAME_NOREPLACE, an exclusive create of
+   * `to`), or with `exchange` (RENAME_EXCHANGE) swaps the two existing names in one record.
+   */
+  async rename(
+    from: string,
+    to: string,
+    init: { noReplace?: boolean; exchange?: boolean } = {}
+  ): Promise<void> {
     const noReplace = init.noReplace === true
+    if (init.exchange === true) {
+      if (noReplace) throw new InvalidError('exchange and noReplace together', { from, to })
+      return this.serial(() => this.exchange(from, to))
+    }
     return this.serial(async () => {
       const dest = this.parentOf(to)
       const renameOps = (): Op[] => {
@@ -229,6 +242,23 @@ export abstract class FsNames extends FsReader {
       if (noReplace) return this.createExclusive(dest, to, renameOps)
       await this.append(ops)
     })
+  }
+
+  /** Both names must exist (ENOENT); neither directory may end up below itself (EINVAL). */
+  private async exchange(from: string, to: string): Promise<void> {
+    const a = inodeAt(this.state, from)
+    const b = inodeAt(this.state, to)
+    if (a === b) return
+    const source = this.parentOf(from)
+    const dest = this.parentOf(to)
+    const below = (moving: Inode, into: Inode): boolean =>
+      moving.kind === 'dir' && isWithin(this.state, into.ino, moving.ino)
+    if (below(a, dest.dir) || below(b, source.dir)) {
+      throw new InvalidError('cannot move a directory below itself', { from, to })
+    }
+    const { name } = source
+    const newDir = inoBytes(dest.dir)
+    await this.append([{ type: 'exchange', dir: inoBytes(source.dir), name, newDir, newName: dest.name }])
   }
 }
 

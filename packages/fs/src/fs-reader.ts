@@ -286,6 +286,7 @@ function opTouches(op: Op, ino: string, dir: string | undefined, name: string | 
     case 'unlink':
       return is(op.dir, dir) && op.name === name
     case 'rename':
+    case 'exchange':
       return (is(op.dir, dir) && op.name === name) || (is(op.newDir, dir) && op.newName === name)
     default:
       return false

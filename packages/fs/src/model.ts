@@ -45,7 +45,7 @@ export interface Entry {
   readonly ino: string | null
   /** The records that set the current value (identical concurrent changes add to it). */
   readonly by: readonly RecInfo[]
-  readonly cause: 'link' | 'unlink' | 'rename' | 'merge'
+  readonly cause: 'link' | 'unlink' | 'rename' | 'merge' | 'exchange'
   /** For a tombstone: the inode the name pointed to before. */
   readonly previous: string | null
 }

@@ -32,16 +32,17 @@ import { SAFE_BY, SAFE_REC, type State } from './state.js'
 
 /**
  * The format written. Format 3 is format 2 plus the inode kinds socket, chardev and blockdev (a
- * device's rdev follows its kind): a format-2 snapshot is a valid format-3 one without them, so
- * both are read (SNAPSHOT_FORMATS_READ).
+ * device's rdev follows its kind) and the entry cause exchange: a format-2 snapshot is a valid
+ * format-3 one without them, so both are read (SNAPSHOT_FORMATS_READ).
  */
 export const SNAPSHOT_FORMAT = 3
 export const SNAPSHOT_FORMATS_READ: readonly number[] = [2, 3]
 export const TAG = { meta: 1, inode: 2, conflict: 3, member: 4, prepare: 5, clock: 6 } as const
-/** Inode kinds by code: append-only (format 2 knew the first FORMAT_2_KINDS). */
+/** Inode kinds and entry causes by code: append-only (format 2 knew the first FORMAT_2_* of each). */
 export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']
-export const CAUSES: readonly Entry['cause'][] = ['link', 'unlink', 'rename', 'merge']
+export const CAUSES: readonly Entry['cause'][] = ['link', 'unlink', 'rename', 'merge', 'exchange']
 export const FORMAT_2_KINDS = 4
+export const FORMAT_2_CAUSES = 4
 export const CONFLICT_KINDS: readonly ConflictKind[] = [
   'data',
   'entry',

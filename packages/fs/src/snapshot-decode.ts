@@ -19,6 +19,7 @@ import {
   CONFLICT_KINDS,
   EXTENT_BLOB,
   EXTENT_INLINE,
+  FORMAT_2_CAUSES,
   FORMAT_2_KINDS,
   KINDS,
   REF_FIRST_INDEX,
@@ -47,11 +48,13 @@ class Decoder {
   private readonly bys: (readonly RecInfo[])[] = []
   private readonly ids = new IdSlabs()
   readonly inline = new InlineBytes()
-  /** The kinds the snapshot's format has codes for (format 2: the first four). */
+  /** The kinds and causes the snapshot's format has codes for (format 2: the first four). */
   readonly kinds: readonly InodeKind[]
+  readonly causes: readonly Entry['cause'][]
 
   constructor(format: number) {
     this.kinds = format === 2 ? KINDS.slice(0, FORMAT_2_KINDS) : KINDS
+    this.causes = format === 2 ? CAUSES.slice(0, FORMAT_2_CAUSES) : CAUSES
   }
 
   // (hexOrNull and name are written out rather than sharing a helper that takes the read as a
@@ -170,7 +173,7 @@ function decodeEntries(d: Decoder): Map<string, Entry> | undefined {
     const name = d.name()
     const ino = d.hexOrNull()
     const by = d.by()
-    const cause = pick(CAUSES, d.r.u8(), 'entry cause')
+    const cause = pick(d.causes, d.r.u8(), 'entry cause')
     entries.set(name, { ino, by, cause, previous: d.hexOrNull() })
   }
   return entries

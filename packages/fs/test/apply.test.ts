@@ -66,6 +66,9 @@ const badOps: [string, Op][] = [
       rdev: 2 ** 32
     }
   ],
+  ['exchange with a missing name', { type: 'exchange', dir: root, name: 'f', newDir: root, newName: 'nope' }],
+  ['exchange in a file', { type: 'exchange', dir: file, name: 'f', newDir: root, newName: 'd' }],
+  ['exchange to a bad name', { type: 'exchange', dir: root, name: 'f', newDir: root, newName: 'a/b' }],
   ['second genesis', genesis[0] as Op],
   [
     'resolve of an unknown conflict',

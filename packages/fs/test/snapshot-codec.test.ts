@@ -169,7 +169,8 @@ describe('opening over a bad or old snapshot', () => {
   })
 
   test.each([
-    ['a device node', (fs: Filesystem) => fs.mknod('/dev', 'chardev', 0o600, 0x0501), /inode kind/]
+    ['a device node', (fs: Filesystem) => fs.mknod('/dev', 'chardev', 0o600, 0x0501), /inode kind/],
+    ['an exchanged entry', (fs: Filesystem) => fs.rename('/f1', '/f2', { exchange: true }), /entry cause/]
   ])(
     'a format-2 snapshot holding %s (format 3 only) is corrupt; the logs are replayed',
     async (_, extra, problem) => {

@@ -1,6 +1,6 @@
 /**
  * A seeded random workload for convergence tests: participants perform every kind of op (device
- * nodes and setgid directories included) on their own view, exchange records in random
+ * nodes, setgid directories and exchanges included) on their own view, exchange records in random
  * orders and random partitions, then fully sync. Works over any transport (memory logs or real
  * LogStores) through WorkloadPeer.
  */
@@ -113,7 +113,7 @@ export async function randomOp(fs: Filesystem, rng: Rng): Promise<string> {
   const anyPath = paths.all.length > 0 ? pick(rng, paths.all) : fresh
   const file = paths.files.length > 0 ? pick(rng, paths.files) : fresh
   const dir = pick(rng, paths.dirs)
-  const kind = Math.floor(rng() * 17)
+  const kind = Math.floor(rng() * 18)
   try {
     switch (kind) {
       case 0: {
@@ -168,6 +168,11 @@ export async function randomOp(fs: Filesystem, rng: Rng): Promise<string> {
         const nodeKind = pick(rng, ['fifo', 'socket', 'chardev', 'blockdev'] as const)
         await fs.mknod(fresh, nodeKind, 0o644, Math.floor(rng() * 2 ** 32))
         return `mknod ${nodeKind} ${fresh}`
+      }
+      case 16: {
+        const other = pick(rng, [...paths.all, ...paths.dirs, fresh])
+        await fs.rename(anyPath, other, { exchange: true })
+        return `exchange ${anyPath} <-> ${other}`
       }
       case 14:
         await fs.setattr(
