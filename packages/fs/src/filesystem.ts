@@ -21,7 +21,7 @@ import { replayLogs } from './replay.js'
 import { loadSnapshot, SnapshotWriter } from './snapshot.js'
 import { SNAPSHOT_DIRECTORY } from './snapshot-file.js'
 import { join } from 'node:path'
-import { View, type ViewListener } from './view.js'
+import { View, type ViewChange } from './view.js'
 
 export interface FilesystemComponents {
   readonly log: FsLog
@@ -90,12 +90,22 @@ export interface OpenReport {
   readonly recordsApplied: number
 }
 
+/** A change of the view, as subscribers of a Filesystem see it. */
+export interface FsChange extends ViewChange {
+  /** The change is this participant's own record (applied by append), not another peer's. */
+  readonly local: boolean
+}
+
+export type FsListener = (change: FsChange) => void
+
 export class Filesystem extends FsWriter {
   /** Filled in by `openOn`. */
   openReport: OpenReport = { snapshot: 'none', recordsApplied: 0 }
   private chain: Promise<unknown> = Promise.resolve()
   private closed = false
   private readonly unsubscribe: () => void
+  /** True while this participant's own record is being applied (see subscribe). */
+  private applyingOwn = false
   private readonly snapshots: SnapshotWriter | undefined
   private readonly newest = new NewestRecords()
   /** The last time handed to an append (records may still be in flight). */
@@ -262,7 +272,13 @@ export class Filesystem extends FsWriter {
     if (ops.length === 0) throw new InvalidError('a record needs at least one op')
     this.stampMs = this.nowMs()
     const record = await this.log.append(ops, { timeMs: this.stampMs })
-    this.view.ingest(record) // applied before returning: read-your-writes
+    this.view.flush() // others' queued records first: their change is not ours (FsChange.local)
+    this.applyingOwn = true
+    try {
+      this.view.ingest(record) // applied before returning: read-your-writes
+    } finally {
+      this.applyingOwn = false
+    }
     this.noteRecord(record)
     return record
   }
@@ -281,8 +297,9 @@ export class Filesystem extends FsWriter {
     return true
   }
 
-  subscribe(listener: ViewListener): () => void {
-    return this.view.subscribe(listener)
+  /** Calls `listener` after every change the view applies, saying whether it was our own record. */
+  subscribe(listener: FsListener): () => void {
+    return this.view.subscribe((change) => listener({ ...change, local: this.applyingOwn }))
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,9 @@ export {
   type FilesystemInit,
   type OpenReport,
   type FilesystemCreateInit,
-  type OpenInit
+  type OpenInit,
+  type FsChange,
+  type FsListener
 } from './filesystem.js'
 export type { SetAttrs, CommitInit } from './fs-writer.js'
 export type { LockStats, CreateInit, MknodKind } from './fs-names.js'
