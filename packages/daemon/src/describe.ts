@@ -33,7 +33,7 @@ function words(op: Op, name: InodeNamer): string {
     case 'genesis':
       return `create the filesystem (lock mode ${op.descriptor.lockMode})`
     case 'inode':
-      return `new ${op.kind} ${name(toHex(op.ino))} mode ${op.mode.toString(8)}${op.target === undefined ? '' : ` → ${op.target}`}`
+      return `new ${op.kind} ${name(toHex(op.ino))} mode ${op.mode.toString(8)}${op.target === undefined ? '' : ` → ${op.target}`}${op.rdev === undefined ? '' : ` device ${op.rdev}`}`
     case 'write':
       return `write ${name(toHex(op.ino))} [${op.offset}, ${op.offset + op.length})${op.inline === undefined ? ' (blob)' : ''}`
     case 'setattrs': {
@@ -52,6 +52,8 @@ function words(op: Op, name: InodeNamer): string {
       return `unlink ${entry(op.dir, op.name, name)}`
     case 'rename':
       return `rename ${entry(op.dir, op.name, name)} → ${entry(op.newDir, op.newName, name)}${op.noReplace === true ? ' (no replace)' : ''}`
+    case 'exchange':
+      return `exchange ${entry(op.dir, op.name, name)} ↔ ${entry(op.newDir, op.newName, name)}`
     case 'prepare':
       return `prepare exclusive create of ${entry(op.dir, op.name, name)}`
     case 'cancel':

@@ -5,31 +5,37 @@
 import assert from 'node:assert/strict'
 
 /**
- * fuse-native answers an op with ETIMEDOUT after this long and the kernel gives up on it; every
- * handler of ours replies before that (HANDLER_TIMEOUT_MS) so the caller sees EIO or EAGAIN.
+ * fuse-napi answers an op with an error after this long (and bounds the mount's start by it);
+ * every handler of ours replies before that (HANDLER_TIMEOUT_MS) so the caller sees EIO or EAGAIN.
  */
-export const FUSE_NATIVE_TIMEOUT_MS = 15_000
+export const FUSE_TIMEOUT_MS = 15_000
 /**
  * Upper bound on one handler. Longer than the default exclusive-create quorum wait (a few
- * seconds) so a lock attempt can finish, shorter than fuse-native's own op timeout.
+ * seconds) so a lock attempt can finish, shorter than fuse-napi's own op timeout.
  */
 export const HANDLER_TIMEOUT_MS = 12_000
 
 /**
- * Kernel attribute and entry cache lifetimes, in seconds. fuse-native has no invalidation calls,
- * so a change that arrives from another peer becomes visible when these expire: 10 ms adds at
- * most 10 ms to the cross-peer visibility target (p50 <= 30 ms, p99 <= 150 ms) while still
- * absorbing the bursts of repeated stat calls one program makes (ls -l, cp, git status).
+ * Kernel attribute and entry cache lifetimes, in seconds. A change another peer makes does not
+ * wait for them: when its records are applied the mount invalidates the kernel's entries for the
+ * paths it had looked up for the changed inodes (filesystem-mount.ts), and the next access looks
+ * them up afresh. The timeouts then only bound staleness for what the mount could not name (a
+ * path forgotten past REMEMBERED_PATHS_MAX, a full invalidation queue), and 1 s keeps the stat
+ * bursts of ls -l, cp and git status inside the kernel.
  */
-export const ATTR_TIMEOUT_SECONDS = 0.01
-export const ENTRY_TIMEOUT_SECONDS = 0.01
+export const ATTR_TIMEOUT_SECONDS = 1
+export const ENTRY_TIMEOUT_SECONDS = 1
 /** Names that do not exist are never cached: a file another peer creates shows up at once. */
 export const NEGATIVE_TIMEOUT_SECONDS = 0
 
-/** The kernel sends writes of up to this size with big_writes (default is 4 KiB pages). */
-export const MAX_WRITE_BYTES = 128 * 1024
-/** Reported as st_blksize: makes cp, dd and stdio use 128 KiB writes, matching max_write. */
-export const BLOCK_SIZE_BYTES = MAX_WRITE_BYTES
+/**
+ * fuse-napi's native request workers: how many requests the kernel may have in flight in the
+ * daemon at once. Every handler runs on the one JS thread anyway; more workers only overlap the
+ * kernel round trips (bench/README.md has what 1, 4 and 16 change).
+ */
+export const MAX_CONCURRENCY = 4
+/** Reported as st_blksize: makes cp, dd and stdio use 128 KiB writes. */
+export const BLOCK_SIZE_BYTES = 128 * 1024
 /** st_blocks counts 512-byte units, whatever the block size. */
 export const STAT_BLOCK_BYTES = 512
 
@@ -60,5 +66,14 @@ export const STAGED_WRITES_PER_RECORD_MAX = 8192
 export const ZERO_FILL_PIECE_BYTES = 1024 * 1024
 
 assert(SEGMENT_BYTES <= BUFFERED_BYTES_MAX)
-assert(HANDLER_TIMEOUT_MS < FUSE_NATIVE_TIMEOUT_MS, 'handlers must answer before fuse-native times out')
-assert(MAX_WRITE_BYTES <= 128 * 1024, 'libfuse 2 caps max_write at 128 KiB')
+assert(HANDLER_TIMEOUT_MS < FUSE_TIMEOUT_MS, 'handlers must answer before fuse-napi times out')
+/**
+ * Paths waiting to be invalidated in the kernel (changes from other peers). fuse-napi queues at
+ * most 1,024 notifications per mount itself; past this the rest go stale for the entry timeout.
+ */
+export const INVALIDATIONS_QUEUED_MAX = 65_536
+/**
+ * Looked-up paths the mount remembers to invalidate when another peer changes their inodes
+ * (about 150 bytes each). An entry forgotten past this goes stale for at most the entry timeout.
+ */
+export const REMEMBERED_PATHS_MAX = 100_000

@@ -3,8 +3,11 @@
  * default message and `data`. Callers (the daemon, the CLI) match on the class or `name`.
  */
 
-/** Debian/Ubuntu packages fuse-native needs at run time: libfuse.so.2 and fusermount. */
-export const FUSE_INSTALL_COMMAND = 'apt-get install -y libfuse2 fuse'
+/**
+ * Debian/Ubuntu packages the mount needs: libfuse 3 and fusermount3 at run time, its headers,
+ * pkg-config and a compiler to build fuse-napi's addon (no prebuild for Node 20's ABI).
+ */
+export const FUSE_INSTALL_COMMAND = 'apt-get install -y fuse3 libfuse3-dev pkg-config g++ make python3'
 
 export class FuseError extends Error {
   override name = 'FuseError'
@@ -16,7 +19,7 @@ export class FuseError extends Error {
   }
 }
 
-/** libfuse, the fuse-native addon or /dev/fuse is missing: nothing can be mounted here. */
+/** libfuse 3, the fuse-napi addon or /dev/fuse is missing: nothing can be mounted here. */
 export class FuseUnavailableError extends FuseError {
   override name = 'FuseUnavailableError' as const
   readonly installCommand = FUSE_INSTALL_COMMAND

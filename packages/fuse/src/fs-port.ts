@@ -15,6 +15,7 @@ export type FsPort = Pick<
   | 'create'
   | 'mkdir'
   | 'symlink'
+  | 'mknod'
   | 'link'
   | 'unlink'
   | 'rmdir'
@@ -25,4 +26,5 @@ export type FsPort = Pick<
   | 'statfs'
   | 'conflicts'
   | 'log'
+  | 'subscribe'
 >

@@ -1,213 +1,124 @@
 /**
- * Translates MountOperations into fuse-native's callback operations. This is where every reply
- * is bounded in time and every failure goes through errno.ts.
+ * Translates MountOperations into fuse-napi's callback operations (libfuse 3, high-level API).
+ * This is where every reply is bounded in time, every failure goes through errno.ts, and the
+ * caller of each request (uid, gid, pid, umask) is read from libfuse's request context.
  */
-import type Fuse from 'fuse-native'
+import type Fuse from 'fuse-napi'
 import { boundedRunner, type BoundInit } from './bounded.js'
 import { BLOCK_SIZE_BYTES } from './constants.js'
-import type { Attributes, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
+import type { Attributes, Caller, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
 
 const UINT32_MAX = 0xffff_ffff
-/** Times below this are UTIME_NOW/UTIME_OMIT as the prebuilt fuse-native mangles them ((2^30 - 1) ns as ms). */
-const UTIME_SPECIAL_MS_MAX = 2_000
-/** What scripts/patch-fuse-native.mjs makes the rebuilt addon pass for UTIME_OMIT and UTIME_NOW. */
-const PATCHED_UTIME_OMIT = 1
-const PATCHED_UTIME_NOW = 2
+/** utimensat's special tv_nsec values (linux/stat.h), as libfuse passes them through. */
+export const UTIME_NOW = (1 << 30) - 1
+export const UTIME_OMIT = (1 << 30) - 2
+/** A caller for requests that carry no context (never expected from the kernel). */
+const NO_CALLER: Caller = { uid: 0, gid: 0, pid: 0, umask: 0o022 }
 
-/** How the loaded fuse-native passes utimens times: with the mtime slot, or atime in both (see utimensTimes). */
-export interface UtimensInit {
-  /** True when the addon was rebuilt by scripts/patch-fuse-native.mjs. */
-  mtimeSlot: boolean
-}
+/** The caller of the request being served (fuse-napi's AsyncLocalStorage-scoped context). */
+export type CallerSource = () => Caller
 
-/** Wraps `ops` in fuse-native's callback API with a time bound on every reply. */
+/** A 64-bit value fuse-napi passes as a number while exact, else as a bigint. */
+const num = (value: number | bigint): number => (typeof value === 'bigint' ? Number(value) : value)
+
+/** Wraps `ops` in fuse-napi's callback API with a time bound on every reply. */
 export function toFuseOperations(
   ops: MountOperations,
   init: BoundInit,
-  utimens: UtimensInit = { mtimeSlot: false }
-): Fuse.FuseOperations {
+  callerOf: CallerSource = () => NO_CALLER
+): Fuse.OPERATIONS {
   const run = boundedRunner(init)
+  const done = (cb: (code: number) => void) => (): void => cb(0)
+  const path = (p: string | null): string => p ?? ''
   return {
-    getattr: (path, cb) =>
+    getattr: (p, cb) =>
       run(
         'getattr',
-        path,
-        () => ops.getattr(path),
+        path(p),
+        () => ops.getattr(path(p)),
         (a) => cb(0, toFuseStat(a)),
         cb
       ),
-    access: (path, mode, cb) =>
-      run(
-        'access',
-        path,
-        () => ops.access(path, mode),
-        () => cb(0),
-        cb
-      ),
-    readdir: (path, cb) =>
+    access: (p, mode, cb) => run('access', p, () => ops.access(p, mode), done(cb), cb),
+    readdir: (p, cb) =>
       run(
         'readdir',
-        path,
-        () => ops.readdir(path),
-        (entries) => cb(0, ...toFuseEntries(entries)),
+        path(p),
+        () => ops.readdir(path(p)),
+        (entries) => {
+          const [names, stats] = toFuseEntries(entries)
+          cb(0, names, stats)
+        },
         cb
       ),
-    open: (path, flags, cb) =>
+    open: (p, flags, cb) =>
       run(
         'open',
-        path,
-        () => ops.open(path, flags),
+        p,
+        () => ops.open(p, flags),
         (fd) => cb(0, fd),
         cb
       ),
-    create: (path, mode, cb) =>
+    createWithFlags: (p, mode, flags, cb) => {
+      const caller = callerOf()
       run(
         'create',
-        path,
-        () => ops.create(path, mode),
+        p,
+        () => ops.create(p, mode, flags, caller),
         (fd) => cb(0, fd),
-        cb
-      ),
-    read: (path, fd, buffer, length, position, cb) =>
-      run('read', path, () => ops.read(path, fd, buffer, length, position), cb, cb),
-    write: (path, fd, buffer, length, position, cb) =>
-      run('write', path, () => ops.write(path, fd, buffer, length, position), cb, cb),
-    flush: (path, fd, cb) =>
-      run(
-        'flush',
-        path,
-        () => ops.flush(path, fd),
-        () => cb(0),
-        cb
-      ),
-    release: (path, fd, cb) =>
-      run(
-        'release',
-        path,
-        () => ops.release(path, fd),
-        () => cb(0),
-        cb
-      ),
-    fsync: (path, datasync, fd, cb) =>
-      run(
-        'fsync',
-        path,
-        () => ops.fsync(path, fd, datasync !== 0),
-        () => cb(0),
-        cb
-      ),
-    fsyncdir: (_path, _datasync, _fd, cb) => cb(0),
-    truncate: (path, size, cb) =>
-      run(
-        'truncate',
-        path,
-        () => ops.truncate(path, size),
-        () => cb(0),
-        cb
-      ),
-    ftruncate: (path, fd, size, cb) =>
-      run(
-        'ftruncate',
-        path,
-        () => ops.ftruncate(path, fd, size),
-        () => cb(0),
-        cb
-      ),
-    utimens: (path, atime, mtime, cb) => {
-      const times = utimensTimes(atime, mtime, utimens.mtimeSlot)
-      run(
-        'utimens',
-        path,
-        () => ops.utimens(path, times.atimeMs, times.mtimeMs),
-        () => cb(0),
         cb
       )
     },
-    readlink: (path, cb) =>
+    read: (p, fd, buffer, length, position, cb) =>
+      run('read', path(p), () => ops.read(path(p), num(fd), buffer, length, num(position)), cb, cb),
+    write: (p, fd, buffer, length, position, cb) =>
+      run('write', path(p), () => ops.write(path(p), num(fd), buffer, length, num(position)), cb, cb),
+    flush: (p, fd, cb) => run('flush', path(p), () => ops.flush(path(p), num(fd)), done(cb), cb),
+    release: (p, fd, cb) => run('release', path(p), () => ops.release(path(p), num(fd)), done(cb), cb),
+    fsync: (p, dataSync, fd, cb) =>
+      run('fsync', path(p), () => ops.fsync(path(p), num(fd), dataSync), done(cb), cb),
+    fsyncdir: (_p, _dataSync, _fd, cb) => cb(0),
+    truncate: (p, size, cb) => run('truncate', path(p), () => ops.truncate(path(p), num(size)), done(cb), cb),
+    ftruncate: (p, fd, size, cb) =>
+      run('ftruncate', path(p), () => ops.ftruncate(path(p), num(fd), num(size)), done(cb), cb),
+    utimensWithTimespec: (p, atime, mtime, cb) => {
+      const nowMs = Date.now()
+      const atimeMs = timespecMs(atime, nowMs)
+      const mtimeMs = timespecMs(mtime, nowMs)
+      run('utimens', path(p), () => ops.utimens(path(p), atimeMs, mtimeMs), done(cb), cb)
+    },
+    readlink: (p, cb) =>
       run(
         'readlink',
-        path,
-        () => ops.readlink(path),
+        p,
+        () => ops.readlink(p),
         (target) => cb(0, target),
         cb
       ),
-    chown: (path, uid, gid, cb) =>
-      run(
-        'chown',
-        path,
-        () => ops.chown(path, uid, gid),
-        () => cb(0),
-        cb
-      ),
-    chmod: (path, mode, cb) =>
-      run(
-        'chmod',
-        path,
-        () => ops.chmod(path, mode),
-        () => cb(0),
-        cb
-      ),
-    mknod: (path, mode, dev, cb) =>
-      run(
-        'mknod',
-        path,
-        () => ops.mknod(path, mode, dev),
-        () => cb(0),
-        cb
-      ),
-    unlink: (path, cb) =>
-      run(
-        'unlink',
-        path,
-        () => ops.unlink(path),
-        () => cb(0),
-        cb
-      ),
-    rmdir: (path, cb) =>
-      run(
-        'rmdir',
-        path,
-        () => ops.rmdir(path),
-        () => cb(0),
-        cb
-      ),
-    mkdir: (path, mode, cb) =>
-      run(
-        'mkdir',
-        path,
-        () => ops.mkdir(path, mode),
-        () => cb(0),
-        cb
-      ),
-    rename: (from, to, cb) =>
-      run(
-        'rename',
-        from,
-        () => ops.rename(from, to),
-        () => cb(0),
-        cb
-      ),
-    link: (from, to, cb) =>
-      run(
-        'link',
-        to,
-        () => ops.link(from, to),
-        () => cb(0),
-        cb
-      ),
-    symlink: (target, path, cb) =>
-      run(
-        'symlink',
-        path,
-        () => ops.symlink(target, path),
-        () => cb(0),
-        cb
-      ),
-    statfs: (path, cb) =>
+    chown: (p, uid, gid, cb) => run('chown', path(p), () => ops.chown(path(p), uid, gid), done(cb), cb),
+    chmod: (p, mode, cb) => run('chmod', path(p), () => ops.chmod(path(p), mode), done(cb), cb),
+    mknod: (p, mode, dev, cb) => {
+      const caller = callerOf()
+      run('mknod', p, () => ops.mknod(p, mode, num(dev), caller), done(cb), cb)
+    },
+    unlink: (p, cb) => run('unlink', p, () => ops.unlink(p), done(cb), cb),
+    rmdir: (p, cb) => run('rmdir', p, () => ops.rmdir(p), done(cb), cb),
+    mkdir: (p, mode, cb) => {
+      const caller = callerOf()
+      run('mkdir', p, () => ops.mkdir(p, mode, caller), done(cb), cb)
+    },
+    renameWithFlags: (from, to, flags, cb) =>
+      run('rename', from, () => ops.rename(from, to, flags), done(cb), cb),
+    link: (from, to, cb) => run('link', to, () => ops.link(from, to), done(cb), cb),
+    symlink: (target, p, cb) => {
+      const caller = callerOf()
+      run('symlink', p, () => ops.symlink(target, p, caller), done(cb), cb)
+    },
+    statfs: (p, cb) =>
       run(
         'statfs',
-        path,
-        () => ops.statfs(path),
+        p,
+        () => ops.statfs(p),
         (s) => cb(0, toFuseStatfs(s)),
         cb
       )
@@ -215,56 +126,43 @@ export function toFuseOperations(
 }
 
 /**
- * The times a utimens asks for; undefined leaves that time as it is (UTIME_OMIT).
- *
- * The prebuilt fuse-native 2.2.6 passes the access time in both the atime and the mtime slot
- * (fuse-native.c, utimens), so the two cannot differ: `touch -d` is exact, `cp -a` and `tar` get
- * mtime = the atime they asked for, and UTIME_NOW and UTIME_OMIT arrive as tv_nsec read as ms
- * (about 1073 ms after the epoch): both are taken as "now", which is what `touch` means.
- * scripts/patch-fuse-native.mjs rebuilds it to pass the mtime, with OMIT as 1 ms and NOW as 2 ms.
+ * A utimens time in ms since the epoch, `nowMs` for UTIME_NOW, undefined for UTIME_OMIT (leave
+ * that time as it is). Nanoseconds below a millisecond are dropped (times are kept in ms).
  */
-export function utimensTimes(
-  atime: number,
-  mtime: number,
-  mtimeSlot: boolean
-): { atimeMs: number | undefined; mtimeMs: number | undefined } {
-  if (!mtimeSlot) {
-    const timeMs = atime < UTIME_SPECIAL_MS_MAX ? Date.now() : atime
-    return { atimeMs: timeMs, mtimeMs: timeMs }
-  }
-  const nowMs = Date.now()
-  const decode = (ms: number): number | undefined =>
-    ms === PATCHED_UTIME_OMIT ? undefined : ms === PATCHED_UTIME_NOW ? nowMs : ms
-  return { atimeMs: decode(atime), mtimeMs: decode(mtime) }
+export function timespecMs(time: Readonly<Fuse.Timespec>, nowMs: number): number | undefined {
+  if (time.nanoseconds === UTIME_OMIT) return undefined
+  if (time.nanoseconds === UTIME_NOW) return nowMs
+  return num(time.seconds) * 1000 + Math.floor(time.nanoseconds / 1_000_000)
 }
 
-/** Names, plus stats when every entry has them (fuse-native ignores stats otherwise). */
-function toFuseEntries(entries: DirectoryEntry[]): [string[], Fuse.FuseStat[]] {
-  const stats: Fuse.FuseStat[] = []
+/** Names, plus stats when every entry has them (the kernel learns each entry's type from them). */
+function toFuseEntries(entries: DirectoryEntry[]): [string[], Fuse.Stats[] | undefined] {
+  const stats: Fuse.Stats[] = []
   for (const entry of entries) {
-    if (entry.attributes === undefined) return [entries.map((e) => e.name), []]
+    if (entry.attributes === undefined) return [entries.map((e) => e.name), undefined]
     stats.push(toFuseStat(entry.attributes))
   }
   return [entries.map((e) => e.name), stats]
 }
 
-function toFuseStat(a: Attributes): Fuse.FuseStat {
+function toFuseStat(a: Attributes): Fuse.Stats {
   return {
     mode: a.mode,
     uid: a.uid,
     gid: a.gid,
     size: a.size,
     nlink: a.nlink,
-    ino: a.ino >>> 0,
+    ino: a.ino,
+    rdev: a.rdev,
     blksize: BLOCK_SIZE_BYTES,
     blocks: a.blocks,
-    atime: a.atimeMs,
-    mtime: a.mtimeMs,
-    ctime: a.ctimeMs
+    atime: Math.floor(a.atimeMs),
+    mtime: Math.floor(a.mtimeMs),
+    ctime: Math.floor(a.ctimeMs)
   }
 }
 
-function toFuseStatfs(s: VolumeStatistics): Fuse.FuseStatfs {
+function toFuseStatfs(s: VolumeStatistics): Fuse.Statfs {
   const clamp = (n: number): number => Math.max(0, Math.min(UINT32_MAX, Math.floor(n)))
   return {
     bsize: clamp(s.blockBytes),

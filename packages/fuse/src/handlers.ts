@@ -6,23 +6,46 @@
  */
 import { modeWithType, type Attr } from '@ivyfs/fs'
 import { constants } from 'node:fs'
-import { IVY_DIR_NAME, STAT_BLOCK_BYTES } from './constants.js'
+import { IVY_DIR_NAME, REMEMBERED_PATHS_MAX, STAT_BLOCK_BYTES } from './constants.js'
 import { ErrnoError } from './errors.js'
 import type { FsPort } from './fs-port.js'
 import { IvyDirectory, isIvyPath, readOnly } from './ivy-dir.js'
 import type { Logger } from './logger.js'
 import { OpenFiles } from './open-files.js'
-import type { Attributes, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
+import {
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  type Attributes,
+  type Caller,
+  type DirectoryEntry,
+  type MountOperations,
+  type VolumeStatistics
+} from './operations.js'
+import { RememberedPaths } from './remembered-paths.js'
 
-const { S_IFMT, S_IFREG, W_OK, O_RDWR } = constants
+const { S_IFMT, S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, W_OK, O_EXCL } = constants
+/** The kinds of inode mknod makes. */
+type MknodKind = Parameters<FsPort['mknod']>[1]
+/** What mknod's file-type bits create. */
+const MKNOD_KINDS = new Map<number, MknodKind>([
+  [S_IFREG, 'file'],
+  [S_IFIFO, 'fifo'],
+  [S_IFSOCK, 'socket'],
+  [S_IFCHR, 'chardev'],
+  [S_IFBLK, 'blockdev']
+])
 /** chown passes -1 (as uid_t) for "leave unchanged". */
 const UNCHANGED_ID = 0xffff_ffff
-/** Handle 0 is what virtual /.ivy files get: fuse-native keeps no handle for it. */
+/** Handle 0 is what virtual /.ivy files get (real handles start at 1). */
 const NO_HANDLE = 0
 const IVY_ROOT = `/${IVY_DIR_NAME}`
+/** st_ino takes this many hex digits (52 bits) of an inode id. */
+const INO_HEX_DIGITS = 13
 
 export class IvyOperations implements MountOperations {
   readonly openFiles: OpenFiles
+  /** Paths the kernel has looked up, by inode: what to invalidate when another peer changes one. */
+  readonly paths = new RememberedPaths(REMEMBERED_PATHS_MAX)
   readonly #ivy: IvyDirectory
 
   constructor(
@@ -36,7 +59,9 @@ export class IvyOperations implements MountOperations {
 
   async getattr(path: string): Promise<Attributes> {
     if (isIvyPath(path)) return this.#ivy.getattr(path)
-    return this.#attributes(await this.fs.getattr(path))
+    const attr = await this.fs.getattr(path)
+    this.paths.note(path, attr.ino)
+    return this.#attributes(attr)
   }
 
   async access(path: string, mode: number): Promise<void> {
@@ -65,12 +90,14 @@ export class IvyOperations implements MountOperations {
     return this.openFiles.open(await this.fs.handle(path), flags)
   }
 
-  async create(path: string, mode: number): Promise<number> {
+  async create(path: string, mode: number, flags: number, caller: Caller): Promise<number> {
     this.#writable(path)
-    // The kernel calls create only for a name its lookup did not find, and fuse-native does not
-    // pass O_EXCL: every create is the exclusive create of DESIGN.md §4, so lock files work.
-    const attr = await this.fs.create(path, mode & 0o7777, { exclusive: true })
-    return this.openFiles.open(attr.ino, O_RDWR)
+    // O_CREAT|O_EXCL is the exclusive create of DESIGN.md §4 (lock files work across machines);
+    // a plain O_CREAT is decided here, and another peer's file of the same name, made
+    // concurrently, becomes an entry conflict with both files reachable.
+    const exclusive = (flags & O_EXCL) !== 0
+    const attr = await this.fs.create(path, mode & 0o7777, { exclusive, caller: owner(caller) })
+    return this.openFiles.open(attr.ino, flags)
   }
 
   async read(
@@ -155,12 +182,12 @@ export class IvyOperations implements MountOperations {
     await this.fs.setattr(path, { mode: mode & 0o7777 })
   }
 
-  async mknod(path: string, mode: number): Promise<void> {
+  async mknod(path: string, mode: number, device: number, caller: Caller): Promise<void> {
     this.#writable(path)
-    // The fs API creates regular files only (no FIFO, device or socket inodes yet).
-    if ((mode & S_IFMT) !== S_IFREG)
-      throw new ErrnoError('EPERM', `mknod supports regular files only: ${path}`)
-    await this.fs.create(path, mode & 0o7777, { exclusive: true })
+    const kind = MKNOD_KINDS.get(mode & S_IFMT)
+    if (kind === undefined) throw new ErrnoError('EINVAL', `mknod of an unknown file type: ${path}`, { mode })
+    const rdev = kind === 'chardev' || kind === 'blockdev' ? device : 0
+    await this.fs.mknod(path, kind, mode & 0o7777, rdev, { caller: owner(caller) })
   }
 
   async unlink(path: string): Promise<void> {
@@ -173,15 +200,20 @@ export class IvyOperations implements MountOperations {
     await this.fs.rmdir(path)
   }
 
-  async mkdir(path: string, mode: number): Promise<void> {
+  async mkdir(path: string, mode: number, caller: Caller): Promise<void> {
     this.#writable(path)
-    await this.fs.mkdir(path, mode & 0o7777)
+    await this.fs.mkdir(path, mode & 0o7777, { caller: owner(caller) })
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, flags: number): Promise<void> {
     this.#writable(from)
     this.#writable(to)
-    await this.fs.rename(from, to)
+    if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0)
+      throw new ErrnoError('EINVAL', `rename flags not supported: ${flags}`, { from, to, flags })
+    await this.fs.rename(from, to, {
+      noReplace: (flags & RENAME_NOREPLACE) !== 0,
+      exchange: (flags & RENAME_EXCHANGE) !== 0
+    })
   }
 
   async link(existing: string, newPath: string): Promise<void> {
@@ -190,9 +222,9 @@ export class IvyOperations implements MountOperations {
     await this.fs.link(existing, newPath)
   }
 
-  async symlink(target: string, path: string): Promise<void> {
+  async symlink(target: string, path: string, caller: Caller): Promise<void> {
     this.#writable(path)
-    await this.fs.symlink(target, path)
+    await this.fs.symlink(target, path, { caller: owner(caller) })
   }
 
   async statfs(): Promise<VolumeStatistics> {
@@ -225,15 +257,21 @@ export class IvyOperations implements MountOperations {
       blocks: Math.ceil(size / STAT_BLOCK_BYTES),
       atimeMs: pending?.atimeMs ?? attr.atimeMs,
       mtimeMs,
-      ctimeMs: Math.max(attr.ctimeMs, pending?.changedMs ?? 0)
+      ctimeMs: Math.max(attr.ctimeMs, pending?.changedMs ?? 0),
+      rdev: attr.rdev
     }
   }
 }
 
+/** Who owns what a caller creates (the fs applies the setgid-directory rule for the gid). */
+function owner(caller: Caller): { uid: number; gid: number } {
+  return { uid: caller.uid, gid: caller.gid }
+}
+
 /**
- * st_ino for an inode id: its low 32 bits (ids are random, so these are too; fuse-native's stat
- * carries 32 bits). Two files share a number with probability ~n²/2³³.
+ * st_ino for an inode id: its low 52 bits (ids are random, so these are too; 52 bits keep it a
+ * safe integer). Two of n files share a number with probability ~n²/2⁵³.
  */
 export function inodeNumber(ino: string): number {
-  return Number.parseInt(ino.slice(-8), 16) >>> 0
+  return Number.parseInt(ino.slice(-INO_HEX_DIGITS), 16)
 }

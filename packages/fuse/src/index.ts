@@ -1,5 +1,6 @@
 /**
- * @ivyfs/fuse: the FUSE mount of an ivyfs filesystem (DESIGN.md §6), through fuse-native.
+ * @ivyfs/fuse: the FUSE mount of an ivyfs filesystem (docs/ARCHITECTURE.md), through fuse-napi
+ * on libfuse 3.
  *
  * - mountFilesystem(fs, mountPoint, init) mounts an @ivyfs/fs Filesystem; close-to-open
  *   consistency: writes are buffered per open file and committed as one record on
@@ -8,7 +9,7 @@
  * - checkFuse() says whether FUSE can be used here (a FuseUnavailableError naming the packages
  *   to install, or null).
  *
- * May import only @ivyfs/fs. fuse-native is loaded on first mount, so importing this package
+ * May import only @ivyfs/fs. fuse-napi is loaded on first mount, so importing this package
  * works on machines without libfuse.
  */
 export { mountFilesystem, type FilesystemMountHandle } from './filesystem-mount.js'
@@ -19,7 +20,17 @@ export { mountOperations, extraMountOptions, type MountHandle, type MountInit } 
 export { MemoryFilesystem, mountMemoryFilesystem } from './memory-fs.js'
 export { forceUnmount } from './mount-point.js'
 export { toFuseCode, errnoCode } from './errno.js'
-export type { Attributes, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
+export {
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  RENAME_WHITEOUT,
+  type Attributes,
+  type Caller,
+  type DirectoryEntry,
+  type MountOperations,
+  type VolumeStatistics
+} from './operations.js'
+export { RememberedPaths } from './remembered-paths.js'
 export { silentLogger, type Logger } from './logger.js'
 export * from './errors.js'
 export * from './constants.js'

@@ -73,7 +73,8 @@ export class IvyDirectory {
       blocks: Math.ceil(size / STAT_BLOCK_BYTES),
       atimeMs: timeMs,
       mtimeMs: timeMs,
-      ctimeMs: timeMs
+      ctimeMs: timeMs,
+      rdev: 0
     }
   }
 }

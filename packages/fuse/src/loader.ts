@@ -1,12 +1,12 @@
 /**
- * Loads fuse-native on first use (it is a native addon: importing this package must not need
- * libfuse) and turns every way it can be missing into a FuseUnavailableError that names the
- * packages to install, instead of a dlopen stack trace.
+ * Loads fuse-napi (libfuse 3) on first use (it is a native addon: importing this package must
+ * not need libfuse) and turns every way it can be missing into a FuseUnavailableError that names
+ * the packages to install, instead of a dlopen stack trace.
  */
 import { accessSync, constants, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { delimiter, dirname, join } from 'node:path'
-import type Fuse from 'fuse-native'
+import type Fuse from 'fuse-napi'
 import type { LoadFuseComponents } from './availability.js'
 import { FuseUnavailableError } from './errors.js'
 
@@ -14,7 +14,12 @@ export type FuseClass = typeof Fuse
 
 let loaded: FuseClass | undefined
 
-/** Returns the fuse-native class, or throws FuseUnavailableError saying what to install. */
+/** The binding: fuse-napi, the maintained line of fuse-native, on libfuse 3. */
+const FUSE_MODULE = 'fuse-napi'
+/** libfuse 3's setuid mount helper; fuse-napi runs it to unmount. */
+const FUSERMOUNT = 'fusermount3'
+
+/** Returns the fuse-napi class, or throws FuseUnavailableError saying what to install. */
 export function loadFuse(components: LoadFuseComponents = {}): FuseClass {
   checkDevice(components.devicePath ?? '/dev/fuse')
   checkFusermount(components.searchPath ?? process.env['PATH'] ?? '')
@@ -22,27 +27,23 @@ export function loadFuse(components: LoadFuseComponents = {}): FuseClass {
   const load = components.require ?? createRequire(import.meta.url)
   let module: unknown
   try {
-    module = load('fuse-native')
+    module = load(FUSE_MODULE)
   } catch (err) {
     throw classifyLoadError(err)
   }
-  if (typeof module !== 'function')
-    throw new FuseUnavailableError('addon', 'fuse-native did not load a class')
+  if (typeof module !== 'function') throw new FuseUnavailableError('addon', 'fuse-napi did not load a class')
   if (components.require === undefined) loaded = module as FuseClass
   return module as FuseClass
 }
 
-/** The file scripts/patch-fuse-native.mjs leaves beside the addon it rebuilt. */
-const UTIMENS_PATCH_MARKER = join('build', 'Release', 'ivyfs-utimens-patch-2')
+/** The file scripts/build-fuse-napi.mjs leaves beside the addon it built with use_ino. */
+const USE_INO_MARKER = join('build', 'Release', 'ivyfs-patch-2')
 
-/**
- * True when the fuse-native that loads is the rebuild with the utimens patch (it passes the mtime
- * as the mtime; node-gyp-build prefers build/Release over the prebuilt addon).
- */
-export function fuseNativeHasMtimeSlot(): boolean {
+/** True when the fuse-napi addon that loads was built with use_ino (st_ino from the filesystem). */
+export function fuseNapiHasUseIno(): boolean {
   try {
-    const dir = dirname(createRequire(import.meta.url).resolve('fuse-native/package.json'))
-    return existsSync(join(dir, UTIMENS_PATCH_MARKER))
+    const dir = dirname(createRequire(import.meta.url).resolve(`${FUSE_MODULE}/package.json`))
+    return existsSync(join(dir, USE_INO_MARKER))
   } catch {
     return false
   }
@@ -61,22 +62,29 @@ function checkFusermount(searchPath: string): void {
   for (const dir of searchPath.split(delimiter)) {
     if (dir === '') continue
     try {
-      accessSync(join(dir, 'fusermount'), constants.X_OK)
+      accessSync(join(dir, FUSERMOUNT), constants.X_OK)
       return
     } catch {
       // not in this directory
     }
   }
-  throw new FuseUnavailableError('fusermount', 'fusermount is not on the PATH')
+  throw new FuseUnavailableError('fusermount', `${FUSERMOUNT} is not on the PATH`)
 }
 
 function classifyLoadError(err: unknown): FuseUnavailableError {
   const message = err instanceof Error ? err.message : String(err)
-  if (/libfuse|cannot open shared object file/.test(message)) {
-    return new FuseUnavailableError('libfuse', 'libfuse.so.2 cannot be loaded')
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'EFUSEDEPENDENCY' || /libfuse3|cannot open shared object file/.test(message)) {
+    return new FuseUnavailableError('libfuse', 'libfuse3.so.3 cannot be loaded')
   }
-  if ((err as NodeJS.ErrnoException | undefined)?.code === 'MODULE_NOT_FOUND') {
-    return new FuseUnavailableError('addon', 'the fuse-native package is not installed (npm install)')
+  if (code === 'MODULE_NOT_FOUND' && /fuse-napi/.test(message) && !/\.node/.test(message)) {
+    return new FuseUnavailableError('addon', 'the fuse-napi package is not installed (npm install)')
   }
-  return new FuseUnavailableError('addon', `fuse-native failed to load: ${message}`)
+  if (/No native build was found|\.node/.test(message)) {
+    return new FuseUnavailableError(
+      'addon',
+      'the fuse-napi addon is not built (bash scripts/install.sh builds it)'
+    )
+  }
+  return new FuseUnavailableError('addon', `fuse-napi failed to load: ${message}`)
 }

@@ -7,9 +7,17 @@ import { constants } from 'node:fs'
 import { BLOCK_SIZE_BYTES, NAME_BYTES_MAX, STAT_BLOCK_BYTES } from './constants.js'
 import { ErrnoError } from './errors.js'
 import { mountOperations, type MountHandle, type MountInit } from './mount.js'
-import type { Attributes, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
+import {
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  type Attributes,
+  type Caller,
+  type DirectoryEntry,
+  type MountOperations,
+  type VolumeStatistics
+} from './operations.js'
 
-const { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO } = constants
+const { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, O_EXCL } = constants
 
 interface Node {
   ino: number
@@ -43,14 +51,14 @@ export class MemoryFilesystem implements MountOperations {
     this.#root.nlink = 2
   }
 
-  #node(mode: number): Node {
+  #node(mode: number, caller?: Caller): Node {
     const now = Date.now()
     const dir = (mode & S_IFMT) === S_IFDIR
     return {
       ino: this.#nextIno++,
       mode,
-      uid: this.uid,
-      gid: this.gid,
+      uid: caller?.uid ?? this.uid,
+      gid: caller?.gid ?? this.gid,
       nlink: 1,
       atimeMs: now,
       mtimeMs: now,
@@ -119,7 +127,17 @@ export class MemoryFilesystem implements MountOperations {
     const size =
       n.children !== undefined ? BLOCK_SIZE_BYTES : (n.mode & S_IFMT) === S_IFLNK ? n.target.length : n.size
     const blocks = Math.ceil(size / STAT_BLOCK_BYTES)
-    return { ino: n.ino, mode: n.mode, uid: n.uid, gid: n.gid, size, nlink: n.nlink, blocks, ...times(n) }
+    return {
+      ino: n.ino,
+      mode: n.mode,
+      uid: n.uid,
+      gid: n.gid,
+      size,
+      nlink: n.nlink,
+      blocks,
+      rdev: 0,
+      ...times(n)
+    }
   }
 
   async access(path: string): Promise<void> {
@@ -138,8 +156,11 @@ export class MemoryFilesystem implements MountOperations {
     return this.#open(node)
   }
 
-  async create(path: string, mode: number): Promise<number> {
-    const node = this.#node(S_IFREG | (mode & 0o7777))
+  async create(path: string, mode: number, flags: number, caller: Caller): Promise<number> {
+    const { dir, name } = this.#parent(path)
+    const existing = dir.get(name)
+    if (existing !== undefined && (flags & O_EXCL) === 0) return this.open(path, flags)
+    const node = this.#node(S_IFREG | (mode & 0o7777), caller)
     this.#add(path, node)
     return this.#open(node)
   }
@@ -212,10 +233,10 @@ export class MemoryFilesystem implements MountOperations {
     node.ctimeMs = Date.now()
   }
 
-  async mknod(path: string, mode: number): Promise<void> {
+  async mknod(path: string, mode: number, _device: number, caller: Caller): Promise<void> {
     const type = mode & S_IFMT
     if (type !== S_IFREG && type !== S_IFIFO) throw fail('EPERM', path)
-    this.#add(path, this.#node(mode))
+    this.#add(path, this.#node(mode, caller))
   }
 
   async unlink(path: string): Promise<void> {
@@ -237,18 +258,21 @@ export class MemoryFilesystem implements MountOperations {
     parent.nlink--
   }
 
-  async mkdir(path: string, mode: number): Promise<void> {
-    const node = this.#node(S_IFDIR | (mode & 0o7777))
+  async mkdir(path: string, mode: number, caller: Caller): Promise<void> {
+    const node = this.#node(S_IFDIR | (mode & 0o7777), caller)
     node.nlink = 2
     this.#add(path, node)
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, flags: number): Promise<void> {
     const source = this.#parent(from)
     const node = source.dir.get(source.name)
     if (node === undefined) throw fail('ENOENT', from)
     const target = this.#parent(to)
     const replaced = target.dir.get(target.name)
+    // The baseline needs no swap: it only has to mount with the same options as ivyfs.
+    if ((flags & RENAME_EXCHANGE) !== 0) throw fail('EINVAL', to)
+    if (replaced !== undefined && (flags & RENAME_NOREPLACE) !== 0) throw fail('EEXIST', to)
     if (replaced === node) return
     if (replaced?.children !== undefined) {
       if (node.children === undefined) throw fail('EISDIR', to)
@@ -274,8 +298,8 @@ export class MemoryFilesystem implements MountOperations {
     node.ctimeMs = Date.now()
   }
 
-  async symlink(target: string, path: string): Promise<void> {
-    const node = this.#node(S_IFLNK | 0o777)
+  async symlink(target: string, path: string, caller: Caller): Promise<void> {
+    const node = this.#node(S_IFLNK | 0o777, caller)
     node.target = target
     this.#add(path, node)
   }

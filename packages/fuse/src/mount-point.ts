@@ -112,7 +112,7 @@ export async function releaseStaleMount(mountPoint: string, entry: MountEntry): 
   }
   const attempts: Array<[string, string[]]> = [
     ['umount', ['-l', mountPoint]],
-    ['fusermount', ['-uz', mountPoint]]
+    ['fusermount3', ['-uz', mountPoint]]
   ]
   const failures: string[] = []
   for (const [command, args] of attempts) {

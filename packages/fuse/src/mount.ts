@@ -1,27 +1,41 @@
 /**
- * Mounts any MountOperations with fuse-native: the mount options ivyfs needs (which fuse-native's
- * options object cannot express), typed errors for every way mounting or unmounting fails, stale
- * mount cleanup beforehand, and a time bound on every handler.
+ * Mounts any MountOperations with fuse-napi (libfuse 3): the mount options ivyfs needs (some of
+ * which fuse-napi's options object cannot express), the caller of every request, typed errors for
+ * every way mounting or unmounting fails, stale mount cleanup beforehand, a time bound on every
+ * handler, and entry invalidation for changes made elsewhere.
  */
 import { resolve } from 'node:path'
 import {
   ATTR_TIMEOUT_SECONDS,
   ENTRY_TIMEOUT_SECONDS,
-  FUSE_NATIVE_TIMEOUT_MS,
+  FUSE_TIMEOUT_MS,
   HANDLER_TIMEOUT_MS,
-  MAX_WRITE_BYTES,
+  MAX_CONCURRENCY,
   NEGATIVE_TIMEOUT_SECONDS
 } from './constants.js'
 import { FuseError, MountFailedError, UnmountFailedError } from './errors.js'
 import type { LoadFuseComponents } from './availability.js'
-import { fuseNativeHasMtimeSlot, loadFuse } from './loader.js'
+import { EntryInvalidator, type InvalidateEntry } from './invalidation.js'
+import { fuseNapiHasUseIno, loadFuse } from './loader.js'
 import { silentLogger, type Logger } from './logger.js'
 import { findMount, prepareMountPoint } from './mount-point.js'
 import { toFuseOperations } from './fuse-adapter.js'
-import type { MountOperations } from './operations.js'
+import type { Caller, MountOperations } from './operations.js'
 
 /** A live FUSE server answers init quickly; no answer in this long means the mount failed. */
 const MOUNT_TIMEOUT_MS = 10_000
+/** Any period works: the interval only keeps the event loop referenced while mounted. */
+const KEEP_ALIVE_INTERVAL_MS = 1 << 30
+/** What scripts/build-fuse-napi.mjs adds to fuse-napi. */
+interface PathInvalidation {
+  invalidatePath(path: string, cb: (err?: Error | null) => void): void
+}
+
+const USE_INO_MISSING =
+  "fuse-napi was not built by scripts/build-fuse-napi.mjs: st_ino is libfuse's own, so hard links " +
+  'show different inode numbers (run bash scripts/install.sh)'
+/** A caller for requests that carry no context (only outside a request; never expected). */
+const NO_CALLER: Caller = { uid: 0, gid: 0, pid: 0, umask: 0o022 }
 
 export interface MountInit {
   logger?: Logger
@@ -29,7 +43,7 @@ export interface MountInit {
   attrTimeoutSeconds?: number
   /** Kernel name-lookup cache lifetime. */
   entryTimeoutSeconds?: number
-  /** Bound on every handler (must stay below fuse-native's 15 s). */
+  /** Bound on every handler (must stay below fuse-napi's 15 s). */
   handlerTimeoutMs?: number
   /** Let other users into the mount; default: when running as root (as the daemon does). */
   allowOther?: boolean
@@ -37,6 +51,8 @@ export interface MountInit {
   fsName?: string
   /** libfuse debug output on stderr. */
   debug?: boolean
+  /** Native request workers of fuse-napi (1..64): requests the kernel may have in flight at once. */
+  maxConcurrency?: number
   /** Where to look for FUSE (tests inject failures). */
   loader?: LoadFuseComponents
 }
@@ -46,29 +62,26 @@ export interface MountHandle {
   readonly mountPoint: string
   /** The -o options the mount was made with (for logs and tests). */
   readonly options: string
-  /** Unmounts (lazily, as fusermount -uz does); safe to call twice. */
+  /**
+   * Asks the kernel to drop its cached entries for these paths (changes another peer made), off
+   * the request threads; a later access looks them up afresh.
+   */
+  invalidate(paths: Iterable<string>): void
+  /** Unmounts (lazily, as fusermount3 -uz does); safe to call twice. */
   unmount(): Promise<void>
 }
 
 /**
- * Options added to fuse-native's own. big_writes + max_write: 128 KiB writes instead of 4 KiB
- * pages. use_ino: st_ino comes from the filesystem, so hard links share one number.
- * atomic_o_trunc: O_TRUNC reaches open (instead of a separate truncate), so the truncate and the
- * new content are one record. The three
- * timeouts: see constants.ts. No kernel_cache/auto_cache: every open drops cached pages, which
- * is what close-to-open consistency with other peers needs.
+ * libfuse 3 options that fuse-napi's options object does not name, added to its `-o` string.
+ * negative_timeout=0: a name another peer creates is visible at once. libfuse 3 always sends big
+ * writes (up to its negotiated max_write) and passes O_TRUNC to open (atomic_o_trunc is on by
+ * default), so the libfuse 2 options for those are gone; use_ino is no option in libfuse 3 but a
+ * field of the init hook's fuse_config, which scripts/build-fuse-napi.mjs sets. No
+ * kernel_cache/auto_cache: every open drops cached pages, which is what close-to-open
+ * consistency with other peers needs.
  */
-export function extraMountOptions(init: MountInit = {}): string[] {
-  return [
-    'big_writes',
-    `max_write=${MAX_WRITE_BYTES}`,
-    'use_ino',
-    'atomic_o_trunc',
-    `attr_timeout=${init.attrTimeoutSeconds ?? ATTR_TIMEOUT_SECONDS}`,
-    `entry_timeout=${init.entryTimeoutSeconds ?? ENTRY_TIMEOUT_SECONDS}`,
-    `negative_timeout=${NEGATIVE_TIMEOUT_SECONDS}`,
-    'subtype=ivyfs'
-  ]
+export function extraMountOptions(): string[] {
+  return [`negative_timeout=${NEGATIVE_TIMEOUT_SECONDS}`]
 }
 
 /** Mounts `ops` on `mountPoint` (an empty directory) and resolves once the kernel has it. */
@@ -82,43 +95,77 @@ export async function mountOperations(
   const target = resolve(mountPoint)
   await prepareMountPoint(target, logger)
 
-  const extra = extraMountOptions(init).join(',')
+  const extra = extraMountOptions().join(',')
   class IvyMount extends Fuse {
-    override _fuseOptions(): string {
-      const base = super._fuseOptions()
+    _fuseOptions(): string {
+      const base = (Fuse.prototype as unknown as { _fuseOptions(): string })._fuseOptions.call(this)
       return base === '' ? `-o${extra}` : `${base},${extra}`
     }
   }
-  const mtimeSlot = init.loader?.require === undefined && fuseNativeHasMtimeSlot()
-  const fuseOps = toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }, { mtimeSlot })
-  const fuse = new IvyMount(target, fuseOps, {
-    timeout: FUSE_NATIVE_TIMEOUT_MS,
+  let fuse: IvyMount | undefined
+  const callerOf = (): Caller => fuse?.context() ?? NO_CALLER
+  const fuseOps = toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }, callerOf)
+  fuse = new IvyMount(target, fuseOps, {
+    timeout: FUSE_TIMEOUT_MS,
     defaultPermissions: true,
     allowOther: init.allowOther ?? process.getuid?.() === 0,
     fsname: init.fsName ?? 'ivyfs',
+    subtype: 'ivyfs',
+    attrTimeout: init.attrTimeoutSeconds ?? ATTR_TIMEOUT_SECONDS,
+    entryTimeout: init.entryTimeoutSeconds ?? ENTRY_TIMEOUT_SECONDS,
+    maxConcurrency: init.maxConcurrency ?? MAX_CONCURRENCY,
     ...(init.debug === true ? { debug: true } : {})
   })
-  await mountWithTimeout(fuse, target)
-  logger.info(`mounted ${target}`, { options: fuse._fuseOptions(), utimensMtime: mtimeSlot })
+  const mounted = fuse
+  // fuse-napi holds no reference on the event loop: a process whose only work is serving the
+  // mount would exit under it. This timer keeps the loop alive until unmount.
+  const keepAlive = setInterval(() => {}, KEEP_ALIVE_INTERVAL_MS)
+  try {
+    await mountWithTimeout(mounted, target)
+  } catch (err) {
+    clearInterval(keepAlive)
+    throw err
+  }
+  const options = mounted._fuseOptions()
+  const useIno = fuseNapiHasUseIno()
+  logger.info(`mounted ${target}`, { options, maxConcurrency: mounted.maxConcurrency, useIno })
+  if (!useIno) logger.warn(USE_INO_MISSING)
+  // invalidatePath (scripts/build-fuse-napi.mjs) drops the inode's attributes and pages; without
+  // it, invalidateEntry works only for names in the root (it finds parents by st_ino).
+  const patched = mounted as unknown as Partial<PathInvalidation>
+  const invalidate: InvalidateEntry =
+    typeof patched.invalidatePath === 'function'
+      ? (path, cb) => (patched as PathInvalidation).invalidatePath(path, cb)
+      : (path, cb) => mounted.invalidateEntry(path, cb)
+  const invalidator = new EntryInvalidator(invalidate, logger)
 
   let unmounting: Promise<void> | undefined
   return {
     mountPoint: target,
-    options: fuse._fuseOptions(),
-    unmount: () => (unmounting ??= unmountFuse(fuse, target, logger))
+    options,
+    invalidate: (paths) => invalidator.add(paths),
+    unmount: () =>
+      (unmounting ??= (async () => {
+        invalidator.close()
+        try {
+          await unmountFuse(mounted, target, logger)
+        } finally {
+          clearInterval(keepAlive)
+        }
+      })())
   }
 }
 
 function handlerTimeout(init: MountInit): number {
   const timeoutMs = init.handlerTimeoutMs ?? HANDLER_TIMEOUT_MS
-  if (!(timeoutMs > 0 && timeoutMs < FUSE_NATIVE_TIMEOUT_MS)) {
-    throw new FuseError(`handlerTimeoutMs must be between 0 and ${FUSE_NATIVE_TIMEOUT_MS}`, { timeoutMs })
+  if (!(timeoutMs > 0 && timeoutMs < FUSE_TIMEOUT_MS)) {
+    throw new FuseError(`handlerTimeoutMs must be between 0 and ${FUSE_TIMEOUT_MS}`, { timeoutMs })
   }
   return timeoutMs
 }
 
 interface Mountable {
-  mount(cb: (err: Error | null) => void): void
+  mount(cb: (err?: Error | null) => void): void
   unmount(cb: (err: Error | null) => void): void
 }
 
@@ -130,7 +177,7 @@ function mountWithTimeout(fuse: Mountable, target: string): Promise<void> {
     }, MOUNT_TIMEOUT_MS)
     fuse.mount((err) => {
       clearTimeout(timer)
-      if (err === null) resolvePromise()
+      if (err === null || err === undefined) resolvePromise()
       else reject(new MountFailedError(target, err.message))
     })
   })

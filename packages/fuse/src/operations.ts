@@ -1,10 +1,25 @@
 /**
  * The async, promise-returning shape every mounted filesystem implements (the ivyfs handlers and
- * the in-memory baseline). fuse-adapter.ts turns it into fuse-native's callback operations.
+ * the in-memory baseline). fuse-adapter.ts turns it into fuse-napi's callback operations.
  */
+
+/** Who asked (libfuse 3's request context): new inodes belong to this uid and gid. */
+export interface Caller {
+  uid: number
+  gid: number
+  pid: number
+  /** The caller's umask; the kernel has already applied it to the modes it passes. */
+  umask: number
+}
+
+/** rename(2) flags as renameat2 passes them (linux/fs.h). */
+export const RENAME_NOREPLACE = 1
+export const RENAME_EXCHANGE = 2
+export const RENAME_WHITEOUT = 4
 
 /** What getattr reports; `mode` includes the file-type bits (S_IFREG, S_IFDIR ...). */
 export interface Attributes {
+  /** st_ino: a safe integer (ivyfs uses 52 bits of its 128-bit inode ids). */
   ino: number
   mode: number
   uid: number
@@ -16,6 +31,8 @@ export interface Attributes {
   atimeMs: number
   mtimeMs: number
   ctimeMs: number
+  /** Device number of a character or block device node (st_rdev); 0 otherwise. */
+  rdev: number
 }
 
 /** A directory entry; with attributes the kernel learns its type (d_type) without a stat. */
@@ -40,7 +57,8 @@ export interface MountOperations {
   /** Includes '.' and '..'. */
   readdir(path: string): Promise<DirectoryEntry[]>
   open(path: string, flags: number): Promise<number>
-  create(path: string, mode: number): Promise<number>
+  /** `flags` are open(2)'s: O_EXCL makes the create exclusive (the lock primitive). */
+  create(path: string, mode: number, flags: number, caller: Caller): Promise<number>
   read(path: string, handle: number, buffer: Buffer, length: number, position: number): Promise<number>
   write(path: string, handle: number, buffer: Buffer, length: number, position: number): Promise<number>
   flush(path: string, handle: number): Promise<void>
@@ -53,12 +71,14 @@ export interface MountOperations {
   readlink(path: string): Promise<string>
   chown(path: string, uid: number, gid: number): Promise<void>
   chmod(path: string, mode: number): Promise<void>
-  mknod(path: string, mode: number, device: number): Promise<void>
+  /** `mode` carries the file type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */
+  mknod(path: string, mode: number, device: number, caller: Caller): Promise<void>
   unlink(path: string): Promise<void>
   rmdir(path: string): Promise<void>
-  mkdir(path: string, mode: number): Promise<void>
-  rename(from: string, to: string): Promise<void>
+  mkdir(path: string, mode: number, caller: Caller): Promise<void>
+  /** `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT is refused with EINVAL). */
+  rename(from: string, to: string, flags: number): Promise<void>
   link(existing: string, newPath: string): Promise<void>
-  symlink(target: string, path: string): Promise<void>
+  symlink(target: string, path: string, caller: Caller): Promise<void>
   statfs(path: string): Promise<VolumeStatistics>
 }

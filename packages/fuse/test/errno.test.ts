@@ -30,9 +30,9 @@ describe('errno mapping', () => {
     expect(logger.errors).toHaveLength(4)
   })
 
-  test.skipIf(fuseMissing())('the codes are fuse-native’s own', () => {
+  test.skipIf(fuseMissing())('the codes are fuse-napi’s own', () => {
     // Goal: taking codes from node:os instead of the addon changes nothing.
-    const Fuse = createRequire(import.meta.url)('fuse-native') as Record<string, number>
+    const Fuse = createRequire(import.meta.url)('fuse-napi') as Record<string, number>
     for (const name of ['EPERM', 'ENOENT', 'EIO', 'EAGAIN', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EINVAL']) {
       expect(errnoCode(name)).toBe(Fuse[name])
     }

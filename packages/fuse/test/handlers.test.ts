@@ -1,11 +1,15 @@
 import { constants } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { Filesystem, MemoryLog } from '@ivyfs/fs'
-import { ErrnoError, IvyOperations } from '@ivyfs/fuse'
+import { ErrnoError, IvyOperations, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '@ivyfs/fuse'
 import { SEGMENT_BYTES } from '../src/constants.js'
 import { recordingLogger } from '../../../test/helpers/fuse-env.js'
 
-const { O_RDONLY, O_WRONLY, O_TRUNC, S_IFREG, S_IFIFO } = constants
+const { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, O_TRUNC, S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK } =
+  constants
+/** A caller as libfuse's request context gives it: uid 1000 in group 1000. */
+const caller = { uid: 1000, gid: 1000, pid: 1, umask: 0o022 }
+const CREATE = O_CREAT | O_RDWR
 
 /** The handlers over a one-member filesystem on a memory log: no kernel involved. */
 async function setup(): Promise<{ ops: IvyOperations; fs: Filesystem; records: () => number }> {
@@ -21,7 +25,7 @@ describe('ivyfs handlers', () => {
   test('writes stay local until flush, and getattr reports the pending size meanwhile', async () => {
     // Goal: the kernel's view of an open file (size) includes its buffered writes.
     const { ops, fs, records } = await setup()
-    const handle = await ops.create('/f', S_IFREG | 0o644)
+    const handle = await ops.create('/f', S_IFREG | 0o644, CREATE, caller)
     const before = records()
     await ops.write('/f', handle, Buffer.from('hello'), 5, 0)
     expect((await ops.getattr('/f')).size).toBe(5)
@@ -52,7 +56,7 @@ describe('ivyfs handlers', () => {
   test('a read-only handle sees another handle’s pending writes and commits nothing itself', async () => {
     // Goal: local readers see local writes (POSIX within one machine) without committing them.
     const { ops, records } = await setup()
-    const writer = await ops.create('/f', S_IFREG | 0o644)
+    const writer = await ops.create('/f', S_IFREG | 0o644, CREATE, caller)
     await ops.write('/f', writer, Buffer.from('abc'), 3, 0)
     const reader = await ops.open('/f', O_RDONLY)
     const buffer = Buffer.alloc(10)
@@ -87,19 +91,86 @@ describe('ivyfs handlers', () => {
     expect(text(await fs.read('/f', 0, 100))).toBe('0123\0\0XY')
   })
 
-  test('mknod makes regular files; FIFOs are refused', async () => {
-    // Goal: mknod does what the fs API allows and says EPERM for the rest.
+  test('mknod makes every file type, owned by the caller; device nodes keep their number', async () => {
+    // Goal: FIFOs, sockets and device nodes are inodes like any other (their I/O is the kernel's).
+    const { ops } = await setup()
+    await ops.mknod('/r', S_IFREG | 0o600, 0, caller)
+    await ops.mknod('/p', S_IFIFO | 0o640, 0, caller)
+    await ops.mknod('/s', S_IFSOCK | 0o755, 0, caller)
+    await ops.mknod('/c', S_IFCHR | 0o600, 0x0103, caller)
+    await ops.mknod('/b', S_IFBLK | 0o600, 0x0801, caller)
+    const stat = async (path: string): Promise<number[]> => {
+      const a = await ops.getattr(path)
+      return [a.mode, a.rdev, a.uid, a.gid]
+    }
+    expect(await stat('/r')).toEqual([S_IFREG | 0o600, 0, 1000, 1000])
+    expect(await stat('/p')).toEqual([S_IFIFO | 0o640, 0, 1000, 1000])
+    expect(await stat('/s')).toEqual([S_IFSOCK | 0o755, 0, 1000, 1000])
+    expect(await stat('/c')).toEqual([S_IFCHR | 0o600, 0x0103, 1000, 1000])
+    expect(await stat('/b')).toEqual([S_IFBLK | 0o600, 0x0801, 1000, 1000])
+    await expect(ops.mknod('/p', S_IFIFO | 0o600, 0, caller)).rejects.toMatchObject({ errno: 'EEXIST' })
+    await expect(ops.mknod('/x', 0o600, 0, caller)).rejects.toMatchObject({ errno: 'EINVAL' })
+  })
+
+  test('O_EXCL decides exclusivity: a plain O_CREAT of an existing name opens it', async () => {
+    // Goal: only O_CREAT|O_EXCL is the lock primitive; an ordinary create of a name that appeared
+    // meanwhile (another peer's) opens that file instead of failing.
     const { ops, fs } = await setup()
-    await ops.mknod('/r', S_IFREG | 0o600)
-    expect((await fs.getattr('/r')).mode).toBe(0o600)
-    await expect(ops.mknod('/p', S_IFIFO | 0o600)).rejects.toMatchObject({ errno: 'EPERM' })
+    await fs.create('/f')
+    await fs.write('/f', 0, new TextEncoder().encode('kept'))
+    const handle = await ops.create('/f', S_IFREG | 0o644, CREATE, caller)
+    await ops.release('/f', handle)
+    expect(text(await fs.read('/f', 0, 10))).toBe('kept')
+    await expect(ops.create('/f', S_IFREG | 0o644, CREATE | O_EXCL, caller)).rejects.toMatchObject({
+      errno: 'EEXIST'
+    })
+    const truncating = await ops.create('/f', S_IFREG | 0o644, CREATE | O_TRUNC, caller)
+    await ops.release('/f', truncating)
+    expect((await fs.getattr('/f')).size).toBe(0)
+  })
+
+  test('new inodes belong to the caller; in a setgid directory they take its group', async () => {
+    // Goal: ownership follows the request context, with the BSD group rule for setgid directories.
+    const { ops } = await setup()
+    await ops.mkdir('/d', 0o755, caller)
+    await ops.chown('/d', 1000, 50)
+    await ops.chmod('/d', 0o2775)
+    await ops.release('/d/f', await ops.create('/d/f', S_IFREG | 0o600, CREATE, caller))
+    await ops.mkdir('/d/sub', 0o755, caller)
+    await ops.symlink('target', '/l', { ...caller, uid: 7, gid: 8 })
+    const owner = async (path: string): Promise<number[]> => {
+      const a = await ops.getattr(path)
+      return [a.uid, a.gid, a.mode & 0o7777]
+    }
+    expect(await owner('/d')).toEqual([1000, 50, 0o2775])
+    expect(await owner('/d/f')).toEqual([1000, 50, 0o600])
+    expect(await owner('/d/sub')).toEqual([1000, 50, 0o2755])
+    expect(await owner('/l')).toEqual([7, 8, 0o777])
+  })
+
+  test('rename flags: NOREPLACE refuses an existing target, EXCHANGE swaps, WHITEOUT is EINVAL', async () => {
+    // Goal: renameat2's flags arrive and mean what Linux says.
+    const { ops, fs } = await setup()
+    await fs.create('/a')
+    await fs.write('/a', 0, new TextEncoder().encode('A'))
+    await fs.create('/b')
+    await fs.write('/b', 0, new TextEncoder().encode('B'))
+    await expect(ops.rename('/a', '/b', RENAME_NOREPLACE)).rejects.toMatchObject({ errno: 'EEXIST' })
+    await ops.rename('/a', '/b', RENAME_EXCHANGE)
+    expect(text(await fs.read('/a', 0, 10))).toBe('B')
+    expect(text(await fs.read('/b', 0, 10))).toBe('A')
+    await expect(ops.rename('/a', '/c', RENAME_WHITEOUT)).rejects.toMatchObject({ errno: 'EINVAL' })
+    await ops.rename('/a', '/c', RENAME_NOREPLACE)
+    expect(text(await fs.read('/c', 0, 10))).toBe('B')
   })
 
   test('/.ivy is read-only, reserved at the root and absent from its listing', async () => {
     // Goal: the helper directory cannot be changed, shadowed or copied with the tree.
     const { ops } = await setup()
-    await expect(ops.mkdir('/.ivy', 0o755)).rejects.toMatchObject({ errno: 'EEXIST' })
-    await expect(ops.create('/.ivy/conflicts/x', S_IFREG | 0o644)).rejects.toBeInstanceOf(ErrnoError)
+    await expect(ops.mkdir('/.ivy', 0o755, caller)).rejects.toMatchObject({ errno: 'EEXIST' })
+    await expect(ops.create('/.ivy/conflicts/x', S_IFREG | 0o644, CREATE, caller)).rejects.toBeInstanceOf(
+      ErrnoError
+    )
     await expect(ops.open('/.ivy/conflicts', O_WRONLY)).rejects.toMatchObject({ errno: 'EROFS' })
     expect((await ops.readdir('/')).map((entry) => entry.name)).toEqual(['.', '..'])
     expect((await ops.readdir('/.ivy')).map((entry) => entry.name)).toEqual(['.', '..', 'conflicts'])
@@ -119,7 +190,7 @@ describe('ivyfs handlers', () => {
       // buffers are reused once put resolves; the real BlobStore copies unless told it owns them).
       return put(new Uint8Array(data))
     }
-    const handle = await ops.create('/big', S_IFREG | 0o644)
+    const handle = await ops.create('/big', S_IFREG | 0o644, CREATE, caller)
     const before = records()
     const block = 128 * 1024
     const total = 2 * SEGMENT_BYTES + 3 * block

@@ -3,17 +3,27 @@ import { FUSE_INSTALL_COMMAND, FuseUnavailableError, checkFuse, mountMemoryFiles
 import { fuseMissing } from '../../../test/helpers/fuse-env.js'
 
 const libfuseMissing = (): never => {
-  throw new Error('libfuse.so.2: cannot open shared object file: No such file or directory')
+  throw new Error('libfuse3.so.3: cannot open shared object file: No such file or directory')
 }
 
-describe('loading fuse-native', () => {
-  test('a missing libfuse.so.2 is a FuseUnavailableError naming the packages to install', () => {
+describe('loading fuse-napi', () => {
+  test('a missing libfuse3.so.3 is a FuseUnavailableError naming the packages to install', () => {
     // Goal: the dlopen failure becomes a typed error with the apt-get command, not a stack trace.
     const error = checkFuse({ require: libfuseMissing })
     expect(error).toBeInstanceOf(FuseUnavailableError)
     expect(error?.reason).toBe('libfuse')
     expect(error?.message).toContain(FUSE_INSTALL_COMMAND)
-    expect(FUSE_INSTALL_COMMAND).toBe('apt-get install -y libfuse2 fuse')
+    expect(FUSE_INSTALL_COMMAND).toMatch(/^apt-get install -y fuse3 libfuse3-dev pkg-config/)
+  })
+
+  test('an addon that was never built says how to build it', () => {
+    // Goal: npm skipping fuse-napi's install script (no prebuild for Node 20) is a clear error.
+    const unbuilt = (): never => {
+      throw new Error('No native build was found for platform=linux arch=x64 runtime=node abi=115')
+    }
+    const error = checkFuse({ require: unbuilt })
+    expect(error?.reason).toBe('addon')
+    expect(error?.message).toContain('scripts/install.sh')
   })
 
   test('a missing /dev/fuse is a FuseUnavailableError', () => {
@@ -21,8 +31,8 @@ describe('loading fuse-native', () => {
     expect(checkFuse({ devicePath: '/nonexistent/fuse' })?.reason).toBe('device')
   })
 
-  test('a missing fusermount is a FuseUnavailableError', () => {
-    // Goal: unmounting shells out to fusermount, so its absence is caught before mounting.
+  test('a missing fusermount3 is a FuseUnavailableError', () => {
+    // Goal: unmounting shells out to fusermount3, so its absence is caught before mounting.
     expect(checkFuse({ searchPath: '/nonexistent' })?.reason).toBe('fusermount')
   })
 
@@ -34,7 +44,7 @@ describe('loading fuse-native', () => {
   })
 
   test.skipIf(fuseMissing())('finds FUSE on this machine', () => {
-    // Goal: with libfuse2, fuse and /dev/fuse present, nothing is reported missing.
+    // Goal: with libfuse 3, fusermount3 and /dev/fuse present, nothing is reported missing.
     expect(checkFuse()).toBeNull()
   })
 })

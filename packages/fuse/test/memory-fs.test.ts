@@ -11,6 +11,7 @@ import {
   MountPointNotEmptyError,
   mountMemoryFilesystem,
   mountOperations,
+  type Caller,
   type DirectoryEntry,
   type MountHandle
 } from '@ivyfs/fuse'
@@ -43,10 +44,10 @@ describe.skipIf(fuseMissing())('in-memory mount plumbing', () => {
     await dir.remove()
   })
 
-  test('mounts with big_writes, max_write, default_permissions and short cache timeouts', async () => {
-    // Goal: the options DESIGN.md §6 requires reach the kernel (the options object drops some).
+  test('mounts with use_ino, default_permissions, no negative cache and the cache timeouts', async () => {
+    // Goal: the options the mount relies on reach libfuse (the options object names only some).
     handle = await mountMemoryFilesystem(mnt)
-    for (const option of ['big_writes', 'max_write=131072', 'default_permissions', 'attr_timeout=0.01']) {
+    for (const option of ['negative_timeout=0', 'default_permissions', 'allow_other', 'attr_timeout=1']) {
       expect(handle.options).toContain(option)
     }
     const line = (await readFile('/proc/self/mountinfo', 'utf8'))
@@ -67,8 +68,8 @@ describe.skipIf(fuseMissing())('in-memory mount plumbing', () => {
     expect(out).toBe('one\ntwo\nf\n2\nf\ng\ns\nz\nf\ns\n')
   })
 
-  test('the kernel sends 128 KiB writes', async () => {
-    // Goal: big_writes and max_write are in effect (4 KiB writes cap throughput near 100 MB/s).
+  test('the kernel sends large writes (libfuse 3 negotiates up to 1 MiB)', async () => {
+    // Goal: writes are not split into 4 KiB pages (that caps throughput near 100 MB/s).
     const lengths: number[] = []
     class Recording extends MemoryFilesystem {
       override write(path: string, fd: number, buffer: Buffer, length: number, position: number) {
@@ -78,7 +79,7 @@ describe.skipIf(fuseMissing())('in-memory mount plumbing', () => {
     }
     handle = await mountOperations(new Recording(), mnt)
     await shOk('dd if=/dev/zero of=big bs=1M count=4 status=none', mnt)
-    expect(Math.max(...lengths)).toBe(128 * 1024)
+    expect(Math.max(...lengths)).toBeGreaterThanOrEqual(128 * 1024)
   })
 
   test('refuses a busy, missing, non-empty or non-directory mount point with typed errors', async () => {
@@ -105,21 +106,24 @@ describe.skipIf(fuseMissing())('in-memory mount plumbing', () => {
     const exited = new Promise((resolve) => child.on('exit', resolve))
     child.kill('SIGKILL')
     await exited
-    expect((await sh('stat mnt', dir.path)).stderr).toMatch(/not connected/)
+    // The kernel aborts the connection once the server's last descriptor of /dev/fuse is gone.
+    await waitFor(async () => /not connected/.test((await sh('stat mnt', dir.path)).stderr), {
+      what: 'the mount to be left stale'
+    })
     handle = await mountMemoryFilesystem(mnt)
     expect(await shOk('echo ok > f && cat f', mnt)).toBe('ok\n')
   })
 
   test('a handler that outlives its bound answers EIO, or EAGAIN for a create', async () => {
-    // Goal: no handler can hold the kernel until fuse-native's 15 s timeout.
+    // Goal: no handler can hold the kernel until fuse-napi's 15 s timeout.
     const logger = recordingLogger()
     const never = new Promise<never>(() => {})
     class Hanging extends MemoryFilesystem {
       override getattr(path: string) {
         return path === '/hang' ? never : super.getattr(path)
       }
-      override create(path: string, mode: number) {
-        return path === '/lock' ? never : super.create(path, mode)
+      override create(path: string, mode: number, flags: number, caller: Caller) {
+        return path === '/lock' ? never : super.create(path, mode, flags, caller)
       }
     }
     handle = await mountOperations(new Hanging(), mnt, { logger, handlerTimeoutMs: 300 })
