@@ -8,6 +8,13 @@
 export const NAME_BYTES_MAX = 255
 /** POSIX PATH_MAX: a whole path or a symlink target, in UTF-8 bytes. */
 export const PATH_BYTES_MAX = 4096
+/**
+ * Longest path the API walks, in UTF-8 bytes. PATH_MAX bounds what one system call passes, but
+ * the kernel resolves it from the caller's working directory: the mount-relative path libfuse
+ * builds for it can be longer (pjdfstest's PATH_MAX cases inside a subdirectory are). Each walk
+ * stays bounded by this and PATH_DEPTH_MAX.
+ */
+export const LOOKUP_PATH_BYTES_MAX = 64 * 1024
 /** Path depth bound: keeps every walk up or down the tree bounded even on corrupt state. */
 export const PATH_DEPTH_MAX = 2048
 /**

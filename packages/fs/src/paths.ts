@@ -3,7 +3,7 @@
  * inode -> path (for conflicts and history). Every walk is bounded by PATH_DEPTH_MAX.
  */
 import { utf8Length } from './bytes.js'
-import { NAME_BYTES_MAX, PATH_BYTES_MAX, PATH_DEPTH_MAX } from './constants.js'
+import { LOOKUP_PATH_BYTES_MAX, NAME_BYTES_MAX, PATH_DEPTH_MAX } from './constants.js'
 import type { Inode, LinkPlace } from './model.js'
 import type { State } from './state.js'
 
@@ -23,7 +23,7 @@ export function splitPath(path: string): string[] {
 
 export function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return 'path must be absolute'
-  if (utf8Length(path) > PATH_BYTES_MAX) return 'path too long'
+  if (utf8Length(path) > LOOKUP_PATH_BYTES_MAX) return 'path too long'
   if (splitPath(path).includes('..')) return 'path must not contain ..'
   return undefined
 }

@@ -33,6 +33,7 @@ export function inodeAt(state: State, path: string): Inode {
   let current = root
   for (const part of splitPath(path)) {
     if (current.kind !== 'dir') throw new NotDirError(path)
+    if (nameProblem(part) === 'name too long') throw new NameTooLongError(part)
     const entry = current.entries?.get(part)
     const next = entry?.ino == null ? undefined : state.inode(entry.ino)
     if (next === undefined) throw new NotFoundError(path)

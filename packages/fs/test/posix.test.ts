@@ -19,6 +19,25 @@ describe('POSIX rules in the view', () => {
     await fs.close()
   })
 
+  test('paths longer than PATH_MAX resolve; a component longer than NAME_MAX is ENAMETOOLONG', async () => {
+    // Goal: the kernel resolves PATH_MAX from the caller's working directory, so the mount-relative
+    // path libfuse builds may be longer; only each name is bounded (as on ext4).
+    const fs = await solo()
+    let path = ''
+    for (let i = 0; i < 20; i++) {
+      path += '/' + String(i).padStart(3, '0') + 'd'.repeat(251)
+      await fs.mkdir(path)
+    }
+    expect(path.length).toBeGreaterThan(4096)
+    await fs.create(path + '/f')
+    expect((await fs.getattr(path + '/f')).kind).toBe('file')
+    const long = 'n'.repeat(256)
+    await expect(fs.getattr(`/${long}`)).rejects.toMatchObject({ errno: 'ENAMETOOLONG' })
+    await expect(fs.getattr(`/${long}/x`)).rejects.toMatchObject({ errno: 'ENAMETOOLONG' })
+    await expect(fs.setattr(`${path}/${long}`, { mode: 0o600 })).rejects.toMatchObject({ errno: 'ENAMETOOLONG' })
+    await fs.close()
+  })
+
   test('rmdir only when empty; unlink refuses directories; rmdir refuses files', async () => {
     // Goal: ENOTEMPTY, EISDIR and ENOTDIR.
     const fs = await solo()
