@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// Runs pjdfstest (the POSIX filesystem suite) on fresh ivyfs mounts, started as a user would start
+// them (`ivy init`, `ivy daemon --mount`, `ivy invite`/`ivy join`), and compares the failures with
+// the list of known ones in test/pjdfstest/expected-failures.txt (each explained in docs/LIMITS.md).
+//
+// Usage: node scripts/pjdfstest.mjs [--members 1|2] [--runner PATH] [TEST...]
+//   --members 2: a strict two-member filesystem, the other daemon running (every exclusive create
+//   is a majority round trip); the suite runs in the first daemon's mount.
+//   --runner: pjdfstest's run script (default ../shared/tools/pjdfstest/run, or $PJDFSTEST_RUN).
+//   TEST: groups or files as the runner takes them (default: the whole suite).
+// A failure is "group/NN.t N" (subtest N), "group/NN.t ?" (one failure the runner does not number)
+// or "group/NN.t wstat" (the file died).
+// Exit status: 0 when the failures are exactly the known ones or fewer, 1 on any new failure,
+// 2 when the suite could not run. Daemons are stopped by their PID; data lives in a temp dir.
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const CLI = join(root, 'packages/cli/dist/main.js')
+const EXPECTED = join(root, 'test/pjdfstest/expected-failures.txt')
+/** A daemon that has not mounted in this long is not going to. */
+const START_TIMEOUT_MS = 60_000
+/** The whole suite takes a few minutes on ext4; a FUSE mount more. */
+const SUITE_TIMEOUT_MS = 45 * 60_000
+
+const { values, positionals } = parseArgs({
+  options: { members: { type: 'string', default: '1' }, runner: { type: 'string' } },
+  allowPositionals: true
+})
+const members = Number(values.members)
+if (members !== 1 && members !== 2) fail(2, `--members must be 1 or 2, not ${values.members}`)
+const runner = values.runner ?? process.env.PJDFSTEST_RUN ?? resolve(root, '../shared/tools/pjdfstest/run')
+if (!existsSync(runner)) fail(2, `pjdfstest runner not found: ${runner}`)
+
+function fail(code, message) {
+  console.error(`pjdfstest: ${message}`)
+  process.exit(code)
+}
+
+/** Runs a program to completion: { code, stdout, stderr }. */
+function run(file, args, { timeoutMs = 60_000, echo = false } = {}) {
+  return new Promise((done) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      if (echo) process.stdout.write(chunk)
+    })
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      done({ code: code ?? (signal === null ? 1 : 128), stdout, stderr })
+    })
+  })
+}
+
+function freePort() {
+  return new Promise((done, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => done(port))
+    })
+  })
+}
+
+async function ivy(args, options) {
+  const result = await run(process.execPath, [CLI, ...args], options)
+  if (result.code !== 0)
+    throw new Error(`ivy ${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`)
+  return result.stdout
+}
+
+/** Waits, bounded, until `check` returns a value. */
+async function waitFor(what, check, timeoutMs = START_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs
+  for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((done) => setTimeout(done, pause))
+  }
+}
+
+/** One daemon: its data directory, address, mount point and process. */
+class Daemon {
+  constructor(dir, name, port) {
+    this.data = join(dir, name)
+    this.mount = join(dir, `${name}-mnt`)
+    this.address = `/ip4/127.0.0.1/tcp/${port}`
+    this.child = undefined
+  }
+
+  async start(bootstrap) {
+    await mkdir(this.mount, { recursive: true })
+    const args = [
+      CLI,
+      'daemon',
+      '--data',
+      this.data,
+      '--no-mdns',
+      '--listen',
+      this.address,
+      '--mount',
+      this.mount
+    ]
+    if (bootstrap !== undefined) args.push('--bootstrap', bootstrap)
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    this.stderr = ''
+    this.child.stderr.on('data', (chunk) => (this.stderr = (this.stderr + chunk).slice(-4000)))
+    await waitFor(`the daemon of ${this.data} to mount`, async () => {
+      if (this.child.exitCode !== null) throw new Error(`daemon exited: ${this.stderr}`)
+      const status = await run(process.execPath, [CLI, 'status', '--json', '--data', this.data])
+      if (status.code !== 0) return undefined
+      return JSON.parse(status.stdout).mount ? true : undefined
+    })
+  }
+
+  /** Stops by PID: SIGTERM unmounts and exits cleanly; SIGKILL after a bound. */
+  async stop() {
+    const child = this.child
+    if (child === undefined || child.exitCode !== null) return
+    const exited = new Promise((done) => child.once('exit', done))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * "chmod/00.t (Wstat: 0 Tests: 119 Failed: 2)" + "Failed tests: 3, 5-6" -> ["chmod/00.t 3", ...].
+ * The runner passes on only the plural "Failed tests:" lines, so a file with one failure says
+ * which file but not which subtest: it becomes "chmod/00.t ?".
+ */
+export function parseFailures(output) {
+  const failures = []
+  let file
+  let unlisted = 0
+  const close = () => {
+    for (; unlisted > 0; unlisted--) failures.push(`${file} ?`)
+  }
+  for (const line of output.split('\n')) {
+    const head = /^\s*(\S+\.t)\s+\(Wstat: (\d+) Tests: \d+ Failed: (\d+)\)/.exec(line)
+    if (head !== null) {
+      close()
+      file = head[1]
+      unlisted = Number(head[3])
+      if (head[2] !== '0') failures.push(`${file} wstat`)
+      continue
+    }
+    const list = /^\s*Failed tests?:\s*(.*)$/.exec(line)
+    if (list === null || file === undefined) continue
+    for (const part of list[1].split(',')) {
+      const [from, to = from] = part.trim().split('-').map(Number)
+      for (let n = from; n <= to; n++) failures.push(`${file} ${n}`)
+    }
+    unlisted = 0
+  }
+  close()
+  return failures
+}
+
+function expectedFailures() {
+  if (!existsSync(EXPECTED)) return new Set()
+  const lines = readFileSync(EXPECTED, 'utf8').split('\n')
+  const entries = new Set()
+  for (const line of lines) {
+    const text = line.replace(/#.*/, '').trim()
+    if (text === '') continue
+    // "file.t 3 5-6" or "file.t wstat"; an optional "[members=2]" tag limits an entry to that run.
+    const tag = /\[members=(\d)\]/.exec(text)
+    if (tag !== null && Number(tag[1]) !== members) continue
+    const [file, ...numbers] = text
+      .replace(/\[members=\d\]/, '')
+      .trim()
+      .split(/\s+/)
+    for (const part of numbers) {
+      if (part === 'wstat' || part === '?') entries.add(`${file} ${part}`)
+      else {
+        const [from, to = from] = part.split('-').map(Number)
+        for (let n = from; n <= to; n++) entries.add(`${file} ${n}`)
+      }
+    }
+  }
+  return entries
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'ivy-pjdfstest-'))
+  const daemons = []
+  try {
+    const first = new Daemon(dir, 'm1', await freePort())
+    daemons.push(first)
+    await ivy(['init', '--data', first.data, '--no-mdns', '--listen', first.address])
+    await first.start()
+    if (members === 2) {
+      const second = new Daemon(dir, 'm2', await freePort())
+      daemons.push(second)
+      const { ticket } = JSON.parse(await ivy(['invite', '--json', '--data', first.data]))
+      await ivy(['join', ticket, '--data', second.data, '--no-mdns', '--listen', second.address], {
+        timeoutMs: 120_000
+      })
+      await second.start(first.address)
+      await waitFor('both members to be connected', async () => {
+        const status = JSON.parse(await ivy(['status', '--json', '--data', first.data]))
+        return status.members.length === 2 && status.members.every((member) => member.connected)
+          ? true
+          : undefined
+      })
+    }
+    console.log(`pjdfstest: ${members} member(s), suite in ${first.mount}`)
+    const started = Date.now()
+    const result = await run(runner, [first.mount, ...positionals], {
+      timeoutMs: SUITE_TIMEOUT_MS,
+      echo: true
+    })
+    console.log(`pjdfstest: ran in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    if (result.code === 2 || !/passed, \d+ failed/.test(result.stdout))
+      fail(2, `the suite did not run:\n${result.stderr}`)
+    const found = parseFailures(result.stdout)
+    const expected = expectedFailures()
+    const unexpected = found.filter((failure) => !expected.has(failure))
+    const fixed = positionals.length > 0 ? [] : [...expected].filter((failure) => !found.includes(failure))
+    if (fixed.length > 0)
+      console.log(`pjdfstest: known failures that passed (update ${EXPECTED}):\n  ${fixed.join('\n  ')}`)
+    if (unexpected.length > 0) {
+      console.log(`pjdfstest: NEW failures (not in ${EXPECTED}):\n  ${unexpected.join('\n  ')}`)
+      process.exitCode = 1
+    } else console.log(`pjdfstest: ${found.length} failures, all known (docs/LIMITS.md)`)
+  } finally {
+    for (const daemon of daemons.reverse()) await daemon.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => fail(2, err.stack ?? String(err)))
