@@ -36,6 +36,11 @@ export const MODE_MAX = 0o177777
 export const ID_MAX = 0xffff_ffff
 /** A device number as FUSE passes it to mknod (the kernel's dev_t, 32 bits on that interface). */
 export const RDEV_MAX = 0xffff_ffff
+/**
+ * Nanoseconds in a millisecond. A time is kept as whole ms since the epoch plus the nanoseconds
+ * past them (0 … NS_PER_MS − 1): ns since the epoch do not fit a JS number exactly, ms do.
+ */
+export const NS_PER_MS = 1_000_000
 /** Largest file offset or size: keeps offset + length an exact JavaScript integer. */
 export const FILE_BYTES_MAX = 2 ** 52
 /** Largest seq, time or other counter: the exact integer range of a JavaScript number. */

@@ -1,11 +1,13 @@
 /**
  * Ops as compact CBOR arrays: [tag, ...fields] with a small integer tag per op type and fields in
  * a fixed order (table in docs/FORMAT.md). An absent optional field is null, so every op type has
- * one fixed arity, except the inode op: a device node's has one more element (its rdev), every
- * other kind's keeps the 7 it always had. Decoding checks every field and every limit.
+ * one fixed arity, with two exceptions that keep every op written before them byte for byte: a
+ * device node's inode op has one more element (its rdev), every other kind's keeps the 7 it always
+ * had; a setattrs op with a sub-millisecond remainder of a time has two more (the remainders),
+ * every other keeps its 8. Decoding checks every field and every limit.
  */
 import assert from 'node:assert/strict'
-import type { GenesisDescriptor, InodeKind, InodeOp, LockMode, Op, OpType } from './types.js'
+import type { GenesisDescriptor, InodeKind, InodeOp, LockMode, Op, OpType, SetAttrsOp } from './types.js'
 import {
   FILE_BYTES_MAX,
   HASH_BYTES,
@@ -15,6 +17,7 @@ import {
   MODE_MAX,
   NAME_BYTES_MAX,
   NONCE_BYTES,
+  NS_PER_MS,
   PATH_BYTES_MAX,
   PUBLIC_KEY_BYTES,
   RDEV_MAX,
@@ -50,12 +53,12 @@ export const OP_TAGS = {
   exchange: 13
 } as const satisfies Record<OpType, number>
 
-/** Elements of each op's array, tag included: one length per type, two for the inode op. */
+/** Elements of each op's array, tag included: one length per type, two for inode and setattrs. */
 const OP_ARITY: Record<OpType, readonly number[]> = {
   genesis: [3],
   inode: [7, 8],
   write: [6],
-  setattrs: [8],
+  setattrs: [8, 10],
   link: [4],
   unlink: [3],
   rename: [6],
@@ -96,16 +99,7 @@ export function encodeOp(op: Op): unknown {
     case 'write':
       return [OP_TAGS.write, op.ino, op.offset, op.length, op.inline ?? null, op.blob ?? null]
     case 'setattrs':
-      return [
-        OP_TAGS.setattrs,
-        op.ino,
-        op.size ?? null,
-        op.mode ?? null,
-        op.uid ?? null,
-        op.gid ?? null,
-        op.atimeMs ?? null,
-        op.mtimeMs ?? null
-      ]
+      return encodeSetAttrs(op)
     case 'link':
       return [OP_TAGS.link, op.dir, op.name, op.ino]
     case 'unlink':
@@ -145,6 +139,28 @@ function encodeInode(op: InodeOp): unknown[] {
     op.target ?? null
   ]
   if (op.rdev !== undefined) fields.push(op.rdev)
+  return fields
+}
+
+/**
+ * The setattrs op: 8 elements, and two more (atimeSubMsNs, mtimeSubMsNs, null when absent) when
+ * a remainder is there. Like rdev, a remainder is written whenever it is there, so that a zero
+ * one or one without its ms fails at signing (InvalidOpError) instead of being dropped silently.
+ */
+function encodeSetAttrs(op: SetAttrsOp): unknown[] {
+  const fields = [
+    OP_TAGS.setattrs,
+    op.ino,
+    op.size ?? null,
+    op.mode ?? null,
+    op.uid ?? null,
+    op.gid ?? null,
+    op.atimeMs ?? null,
+    op.mtimeMs ?? null
+  ]
+  if (op.atimeSubMsNs !== undefined || op.mtimeSubMsNs !== undefined) {
+    fields.push(op.atimeSubMsNs ?? null, op.mtimeSubMsNs ?? null)
+  }
   return fields
 }
 
@@ -279,6 +295,13 @@ function decodeSetAttrs(f: unknown[], field: string): Op {
   const gid = uint(4, 'gid', ID_MAX)
   const atimeMs = uint(5, 'atimeMs')
   const mtimeMs = uint(6, 'mtimeMs')
+  const atimeSubMsNs = f.length > 7 ? uint(7, 'atimeSubMsNs', NS_PER_MS - 1) : undefined
+  const mtimeSubMsNs = f.length > 7 ? uint(8, 'mtimeSubMsNs', NS_PER_MS - 1) : undefined
+  checkSubMs(atimeMs, atimeSubMsNs, 'atime')
+  checkSubMs(mtimeMs, mtimeSubMsNs, 'mtime')
+  if (f.length > 7 && atimeSubMsNs === undefined && mtimeSubMsNs === undefined) {
+    throw new InvalidOpError('setattrs', 'the 10-element form is for a nonzero remainder only')
+  }
   return {
     type: 'setattrs',
     ino: readBytes(f[0], `${field}.ino`, INO_BYTES),
@@ -287,8 +310,17 @@ function decodeSetAttrs(f: unknown[], field: string): Op {
     ...(uid === undefined ? {} : { uid }),
     ...(gid === undefined ? {} : { gid }),
     ...(atimeMs === undefined ? {} : { atimeMs }),
-    ...(mtimeMs === undefined ? {} : { mtimeMs })
+    ...(mtimeMs === undefined ? {} : { mtimeMs }),
+    ...(atimeSubMsNs === undefined ? {} : { atimeSubMsNs }),
+    ...(mtimeSubMsNs === undefined ? {} : { mtimeSubMsNs })
   }
+}
+
+/** A time's sub-millisecond remainder: only with its ms, and never 0 (0 is written as null). */
+function checkSubMs(ms: number | undefined, subMsNs: number | undefined, time: string): void {
+  if (subMsNs === undefined) return
+  if (ms === undefined) throw new InvalidOpError('setattrs', `a ${time} remainder without its ms`)
+  if (subMsNs === 0) throw new InvalidOpError('setattrs', `a zero ${time} remainder is written as null`)
 }
 
 function decodeRename(f: unknown[], field: string): Op {

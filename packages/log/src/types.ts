@@ -69,6 +69,13 @@ export interface SetAttrsOp {
   atimeMs?: number
   /** ms since the epoch */
   mtimeMs?: number
+  /**
+   * Nanoseconds past atimeMs, 1 … NS_PER_MS − 1: only with atimeMs, and absent when 0 (one
+   * spelling per time: an op without remainders keeps its 8-element encoding).
+   */
+  atimeSubMsNs?: number
+  /** Nanoseconds past mtimeMs, as atimeSubMsNs. */
+  mtimeSubMsNs?: number
 }
 export interface LinkOp {
   type: 'link'

@@ -133,6 +133,8 @@ export function sampleOps(fs: TestFs): Op[] {
     { type: 'write', ino: file, offset: 2 ** 40, length: 200_000, blob: sha256(Uint8Array.of(1)) },
     { type: 'setattrs', ino: file, size: 10, mode: 0o600, uid: 5, gid: 6, atimeMs: 1, mtimeMs: 2 },
     { type: 'setattrs', ino: file, mtimeMs: 1_700_000_000_123 },
+    { type: 'setattrs', ino: file, atimeMs: 7, mtimeMs: 8, atimeSubMsNs: 1, mtimeSubMsNs: 999_999 },
+    { type: 'setattrs', ino: file, atimeMs: 7, mtimeMs: 8, mtimeSubMsNs: 456_789 },
     { type: 'setattrs', ino: file },
     { type: 'link', dir: fs.root, name: 'naïve ✓.txt', ino: file },
     { type: 'unlink', dir: fs.root, name: 'x' },

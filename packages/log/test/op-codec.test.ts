@@ -4,6 +4,7 @@ import {
   INLINE_BYTES_MAX,
   INODE_KINDS,
   NAME_BYTES_MAX,
+  NS_PER_MS,
   OP_TAGS,
   WRITE_BYTES_MAX,
   decodeOp,
@@ -118,6 +119,87 @@ describe('op codec', () => {
     expect(hex(device)).toBe(`880150${'11'.repeat(16)}061901b00006f6190801`)
     const exchange: Op = { type: 'exchange', dir, name: 'a', newDir: other, newName: 'b' }
     expect(hex(exchange)).toBe(`850d50${'11'.repeat(16)}616150${'22'.repeat(16)}6162`)
+  })
+
+  test('a setattrs op keeps its 8 elements unless a time has a sub-millisecond remainder', () => {
+    // Goal: every setattrs written before the remainders existed keeps its bytes; a remainder
+    // adds both slots, null for the time that has none.
+    const times = { type: 'setattrs', ino: file, atimeMs: 5, mtimeMs: 6 } as const
+    expect(encodeOp(times)).toEqual([3, file, null, null, null, null, 5, 6])
+    expect(encodeOp({ ...times, mtimeSubMsNs: 7 })).toEqual([3, file, null, null, null, null, 5, 6, null, 7])
+    expect(encodeOp({ ...times, atimeSubMsNs: NS_PER_MS - 1 })).toEqual([
+      3,
+      file,
+      null,
+      null,
+      null,
+      null,
+      5,
+      6,
+      NS_PER_MS - 1,
+      null
+    ])
+  })
+
+  test('a setattrs op with a nanosecond remainder encodes to the bytes documented in FORMAT.md', () => {
+    // Goal: the appended 10-element form is pinned byte for byte (atime 2001-02-03T04:05:06.123456789Z,
+    // mtime 2001-02-03T04:05:06Z without a remainder).
+    const op: Op = {
+      type: 'setattrs',
+      ino: new Uint8Array(16).fill(0x11),
+      atimeMs: Date.UTC(2001, 1, 3, 4, 5, 6, 123),
+      atimeSubMsNs: 456_789,
+      mtimeMs: Date.UTC(2001, 1, 3, 4, 5, 6)
+    }
+    const hex = toHex(encodeCanonical(encodeOp(op)))
+    expect(hex).toBe(`8a0350${'11'.repeat(16)}f6f6f6f61b000000e4727975cb1b000000e4727975501a0006f855f6`)
+    expect(decodeOp(encodeOp(op))).toEqual(op)
+  })
+
+  test('a remainder of NS_PER_MS or more, a zero one, or one without its ms is refused', () => {
+    // Goal: one spelling per time: a remainder is 1 … NS_PER_MS − 1 next to its ms, else null.
+    const head = [3, file, null, null, null, null]
+    const malformed: unknown[] = [
+      [...head, 1, 2, NS_PER_MS, null],
+      [...head, 1, 2, null, NS_PER_MS + 5],
+      [...head, 1, 2, -1, null],
+      [...head, 1, 2, 1.5, null],
+      [...head, 1, 2, '1', null],
+      [...head, 1, 2, 1],
+      [...head, 1, 2, 1, 1, 1]
+    ]
+    for (const raw of malformed) {
+      expect(() => decodeOp(raw), JSON.stringify(raw)).toThrow(
+        expect.objectContaining({ name: 'MalformedRecordError' })
+      )
+    }
+    const invalid: unknown[] = [
+      [...head, 1, 2, 0, null],
+      [...head, 1, 2, null, 0],
+      [...head, 1, 2, 0, 0],
+      [...head, null, 2, 5, null],
+      [...head, 1, null, null, 5],
+      [...head, 1, 2, null, null]
+    ]
+    for (const raw of invalid) {
+      expect(() => decodeOp(raw), JSON.stringify(raw)).toThrow(
+        expect.objectContaining({ name: 'InvalidOpError' })
+      )
+    }
+  })
+
+  test('a zero remainder, or one without its ms, cannot be encoded into a valid op', () => {
+    // Goal: a local append is held to the decoder's rule instead of the remainder being dropped.
+    const bad: Op[] = [
+      { type: 'setattrs', ino: file, atimeMs: 1, atimeSubMsNs: 0 },
+      { type: 'setattrs', ino: file, mtimeSubMsNs: 5 },
+      { type: 'setattrs', ino: file, atimeMs: 1, mtimeSubMsNs: 5 }
+    ]
+    for (const op of bad) {
+      expect(() => decodeOp(encodeOp(op)), JSON.stringify(op)).toThrow(
+        expect.objectContaining({ name: 'InvalidOpError' })
+      )
+    }
   })
 
   test('an unknown tag is UnknownOpTypeError', () => {
