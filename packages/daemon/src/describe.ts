@@ -28,6 +28,15 @@ function entry(dir: Uint8Array, entryName: string, name: InodeNamer): string {
   return parent.endsWith('/') ? parent + entryName : `${parent}/${entryName}`
 }
 
+/** Digits of a sub-millisecond remainder (NS_PER_MS − 1 has six). */
+const SUB_MS_DIGITS = 6
+
+/** A time in ISO 8601 (UTC), to the nanosecond when it has a sub-millisecond remainder. */
+function isoTime(ms: number, subMsNs: number | undefined): string {
+  const iso = new Date(ms).toISOString()
+  return subMsNs === undefined ? iso : `${iso.slice(0, -1)}${String(subMsNs).padStart(SUB_MS_DIGITS, '0')}Z`
+}
+
 function words(op: Op, name: InodeNamer): string {
   switch (op.type) {
     case 'genesis':
@@ -42,8 +51,8 @@ function words(op: Op, name: InodeNamer): string {
       if (op.mode !== undefined) parts.push(`mode=${op.mode.toString(8)}`)
       if (op.uid !== undefined) parts.push(`uid=${op.uid}`)
       if (op.gid !== undefined) parts.push(`gid=${op.gid}`)
-      if (op.atimeMs !== undefined) parts.push(`atime=${new Date(op.atimeMs).toISOString()}`)
-      if (op.mtimeMs !== undefined) parts.push(`mtime=${new Date(op.mtimeMs).toISOString()}`)
+      if (op.atimeMs !== undefined) parts.push(`atime=${isoTime(op.atimeMs, op.atimeSubMsNs)}`)
+      if (op.mtimeMs !== undefined) parts.push(`mtime=${isoTime(op.mtimeMs, op.mtimeSubMsNs)}`)
       return `set ${name(toHex(op.ino))} ${parts.join(' ')}`
     }
     case 'link':
