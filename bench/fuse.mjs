@@ -1,5 +1,5 @@
 // `npm run bench -- fuse`: the ivyfs mount, side by side in one run with
-//   - a trivial in-memory fuse-native filesystem with the same mount code and options
+//   - a trivial in-memory fuse-napi filesystem with the same mount code and options
 //     (mountMemoryFilesystem of packages/fuse, served from its own process), and
 //   - the plain local directory (same disk as the daemon's data).
 // The ivyfs mount is a real daemon process (`main.js run --mount DIR`) on a one-member
@@ -12,6 +12,7 @@
 // - Modified-Andrew-style run, per phase: mkdir a tree, copy a source tree in (create/write),
 //   stat everything (find -ls), read everything (cat), compile a generated 20-file C project
 //   with make.
+// IVYFS_FUSE_MAX_CONCURRENCY sets fuse-napi's worker count of both mounts (default 4).
 // Repetitions are interleaved (ivyfs, memory, local, rotating). `--quick`: 32 MiB, 300 files,
 // a smaller tree, 2 repetitions.
 import { spawn } from 'node:child_process'
@@ -128,7 +129,7 @@ export async function run() {
         what: `sequential write, 128 KiB blocks, ${mb(S.seqBytes)}, dd conv=fsync`,
         value: med(seqWrite, 'ivyfs'),
         unit: 'MB/s',
-        baseline: 'in-memory fuse-native fs',
+        baseline: 'in-memory fuse-napi fs',
         baselineValue: med(seqWrite, 'memory'),
         target: atLeastRatio(0.75),
         note: `local dir ${med(seqWrite, 'local').toFixed(0)} MB/s; median of ${S.reps}, interleaved; ivyfs daemon peak RSS ${daemonPeak.toFixed(0)} MB`
@@ -137,7 +138,7 @@ export async function run() {
         what: `sequential read, 128 KiB blocks, ${mb(S.seqBytes)}, page cache dropped`,
         value: med(seqRead, 'ivyfs'),
         unit: 'MB/s',
-        baseline: 'in-memory fuse-native fs',
+        baseline: 'in-memory fuse-napi fs',
         baselineValue: med(seqRead, 'memory'),
         target: atLeastRatio(0.75),
         note: `local dir ${med(seqRead, 'local').toFixed(0)} MB/s (from disk)`
@@ -146,7 +147,7 @@ export async function run() {
         what: '1 KiB file create + write + close',
         value: med(small, 'ivyfs'),
         unit: 'files/s',
-        baseline: 'in-memory fuse-native fs',
+        baseline: 'in-memory fuse-napi fs',
         baselineValue: med(small, 'memory'),
         target: atLeastRatio(0.5),
         note: `${S.smallFiles} files per run, one process; local dir ${med(small, 'local').toFixed(0)} files/s; ivyfs makes each close durable`

@@ -113,7 +113,7 @@ export async function mountOperations(
     subtype: 'ivyfs',
     attrTimeout: init.attrTimeoutSeconds ?? ATTR_TIMEOUT_SECONDS,
     entryTimeout: init.entryTimeoutSeconds ?? ENTRY_TIMEOUT_SECONDS,
-    maxConcurrency: init.maxConcurrency ?? MAX_CONCURRENCY,
+    maxConcurrency: init.maxConcurrency ?? maxConcurrencyFromEnvironment() ?? MAX_CONCURRENCY,
     ...(init.debug === true ? { debug: true } : {})
   })
   const mounted = fuse
@@ -154,6 +154,19 @@ export async function mountOperations(
         }
       })())
   }
+}
+
+/**
+ * IVYFS_FUSE_MAX_CONCURRENCY overrides the worker count of every mount in this process (the
+ * benchmarks compare 1, 4 and 16 with it); anything but an integer in 1..64 is refused.
+ */
+function maxConcurrencyFromEnvironment(): number | undefined {
+  const text = process.env['IVYFS_FUSE_MAX_CONCURRENCY']
+  if (text === undefined || text === '') return undefined
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1 || value > 64)
+    throw new FuseError('IVYFS_FUSE_MAX_CONCURRENCY must be an integer from 1 to 64', { value: text })
+  return value
 }
 
 function handlerTimeout(init: MountInit): number {
