@@ -102,10 +102,11 @@ export async function mountOperations(
       return base === '' ? `-o${extra}` : `${base},${extra}`
     }
   }
-  let fuse: IvyMount | undefined
-  const callerOf = (): Caller => fuse?.context() ?? NO_CALLER
+  // The handlers read the caller from the instance they are handed to: made just below.
+  const box: { fuse?: IvyMount } = {}
+  const callerOf = (): Caller => box.fuse?.context() ?? NO_CALLER
   const fuseOps = toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }, callerOf)
-  fuse = new IvyMount(target, fuseOps, {
+  const mounted = new IvyMount(target, fuseOps, {
     timeout: FUSE_TIMEOUT_MS,
     defaultPermissions: true,
     allowOther: init.allowOther ?? process.getuid?.() === 0,
@@ -116,7 +117,7 @@ export async function mountOperations(
     maxConcurrency: init.maxConcurrency ?? maxConcurrencyFromEnvironment() ?? MAX_CONCURRENCY,
     ...(init.debug === true ? { debug: true } : {})
   })
-  const mounted = fuse
+  box.fuse = mounted
   // fuse-napi holds no reference on the event loop: a process whose only work is serving the
   // mount would exit under it. This timer keeps the loop alive until unmount.
   const keepAlive = setInterval(() => {}, KEEP_ALIVE_INTERVAL_MS)
