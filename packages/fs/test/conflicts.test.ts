@@ -61,40 +61,27 @@ describe('conflict detection', () => {
     await closeAll([a, b])
   })
 
-  test('two concurrent creates of one file name (available mode) are an entry conflict; both files stay readable', async () => {
-    // Goal: double creation is reported, and the hidden file is reachable.
-    const [a, b] = await pair()
-    await a.fs.create('/n')
-    await a.fs.write('/n', 0, text('from a'))
-    await b.fs.create('/n')
-    await b.fs.write('/n', 0, text('from b'))
-    syncAll([a, b])
-    const [conflict] = await a.fs.conflicts()
-    expect(conflict?.kind).toBe('entry')
-    const shown = decodeText(await a.fs.read('/n', 0, 10))
-    const hidden = decodeText(await a.fs.readVersion(conflict!.id, 'loser', 0, 10))
-    expect(new Set([shown, hidden])).toEqual(new Set(['from a', 'from b']))
-    await closeAll([a, b])
-  })
-
-  test('strict mode too: a plain create (no O_EXCL) is decided locally, a concurrent one is an entry conflict', async () => {
-    // Goal: only exclusive creates wait for a majority; open(O_CREAT) on two machines apart
-    // succeeds on both, and when they meet both files stay reachable.
-    const [a, b] = await pair('strict')
-    await a.fs.create('/n')
-    await a.fs.write('/n', 0, text('from a'))
-    await b.fs.create('/n')
-    await b.fs.write('/n', 0, text('from b'))
-    expect(a.fs.lockStats().pendingPrepares + b.fs.lockStats().pendingPrepares).toBe(0)
-    syncAll([a, b])
-    const [conflict] = await a.fs.conflicts()
-    expect(conflict?.kind).toBe('entry')
-    const shown = decodeText(await a.fs.read('/n', 0, 10))
-    const hidden = decodeText(await a.fs.readVersion(conflict!.id, 'loser', 0, 10))
-    expect(new Set([shown, hidden])).toEqual(new Set(['from a', 'from b']))
-    expect(a.fs.treeHash()).toBe(b.fs.treeHash())
-    await closeAll([a, b])
-  })
+  test.each(['available', 'strict'] as const)(
+    'two concurrent plain creates of one file name (%s mode) are an entry conflict; both files stay readable',
+    async (lockMode) => {
+      // Goal: double creation is reported and the hidden file is reachable. A plain create (no
+      // O_EXCL) is decided locally in strict mode too: only exclusive creates wait for a majority.
+      const [a, b] = await pair(lockMode)
+      await a.fs.create('/n')
+      await a.fs.write('/n', 0, text('from a'))
+      await b.fs.create('/n')
+      await b.fs.write('/n', 0, text('from b'))
+      expect(a.fs.lockStats().pendingPrepares + b.fs.lockStats().pendingPrepares).toBe(0)
+      syncAll([a, b])
+      const [conflict] = await a.fs.conflicts()
+      expect(conflict?.kind).toBe('entry')
+      const shown = decodeText(await a.fs.read('/n', 0, 10))
+      const hidden = decodeText(await a.fs.readVersion(conflict!.id, 'loser', 0, 10))
+      expect(new Set([shown, hidden])).toEqual(new Set(['from a', 'from b']))
+      expect(a.fs.treeHash()).toBe(b.fs.treeHash())
+      await closeAll([a, b])
+    }
+  )
 
   test('two concurrent mkdirs of one name merge into one directory (available mode)', async () => {
     // Goal: DESIGN §4: mkdir races in available mode merge, with the contents of both.
