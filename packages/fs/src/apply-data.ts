@@ -4,7 +4,7 @@
  */
 import type { SetAttrsOp, WriteOp } from '@ivyfs/log'
 import { toHex } from './bytes.js'
-import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, WRITE_BYTES_MAX } from './constants.js'
+import { FILE_BYTES_MAX, ID_MAX, MODE_MASK, NS_PER_MS, WRITE_BYTES_MAX } from './constants.js'
 import { addConflict } from './conflicts.js'
 import {
   blobExtent,
@@ -227,6 +227,14 @@ function setSize(ctx: ApplyContext, inode: Inode, size: number): void {
 
 const isTime = (value: unknown): boolean =>
   value === undefined || (typeof value === 'number' && Number.isFinite(value))
+/** A sub-millisecond remainder: absent, or whole nanoseconds below NS_PER_MS next to its ms. */
+const isSubMs = (value: unknown, ms: number | undefined): boolean =>
+  value === undefined ||
+  (ms !== undefined &&
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= 0 &&
+    value < NS_PER_MS)
 
 function attrsProblem(op: SetAttrsOp): string | undefined {
   if (op.size !== undefined && !isCount(op.size, FILE_BYTES_MAX)) return 'bad size'
@@ -234,6 +242,7 @@ function attrsProblem(op: SetAttrsOp): string | undefined {
   if (op.uid !== undefined && !isCount(op.uid, ID_MAX)) return 'bad uid'
   if (op.gid !== undefined && !isCount(op.gid, ID_MAX)) return 'bad gid'
   if (!isTime(op.atimeMs) || !isTime(op.mtimeMs)) return 'bad time'
+  if (!isSubMs(op.atimeSubMsNs, op.atimeMs) || !isSubMs(op.mtimeSubMsNs, op.mtimeMs)) return 'bad time'
   return undefined
 }
 
@@ -250,8 +259,9 @@ export function applySetAttrs(ctx: ApplyContext, op: SetAttrsOp): void {
   if (op.uid !== undefined) setAttr(ctx, inode, 'uid', op.uid)
   if (op.gid !== undefined) setAttr(ctx, inode, 'gid', op.gid)
   if (op.size !== undefined) setSize(ctx, inode, op.size)
-  if (op.atimeMs !== undefined) setAtime(ctx.undo, inode, op.atimeMs)
-  if (op.mtimeMs !== undefined) setMtime(ctx.undo, inode, op.mtimeMs)
+  // A time and its remainder are one attribute: a time set without one has none (0).
+  if (op.atimeMs !== undefined) setAtime(ctx.undo, inode, op.atimeMs, op.atimeSubMsNs ?? 0)
+  if (op.mtimeMs !== undefined) setMtime(ctx.undo, inode, op.mtimeMs, op.mtimeSubMsNs ?? 0)
   setCtime(ctx.undo, inode, ctx.rec.timeMs)
   ctx.touched.add(inode.ino)
 }

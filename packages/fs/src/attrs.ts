@@ -14,6 +14,9 @@ export interface Attr {
   readonly nlink: number
   readonly atimeMs: number
   readonly mtimeMs: number
+  /** Nanoseconds past atimeMs / mtimeMs (0 … NS_PER_MS − 1); ctime is whole ms. */
+  readonly atimeSubMsNs: number
+  readonly mtimeSubMsNs: number
   readonly ctimeMs: number
   /** 512-byte blocks, as stat(2) counts them. */
   readonly blocks: number
@@ -49,6 +52,8 @@ export function attrOf(inode: Inode): Attr {
     nlink,
     atimeMs: inode.atimeMs,
     mtimeMs: inode.mtimeMs,
+    atimeSubMsNs: inode.atimeSubMsNs,
+    mtimeSubMsNs: inode.mtimeSubMsNs,
     ctimeMs: inode.ctimeMs,
     blocks: Math.ceil(inode.size / 512),
     rdev: inode.rdev

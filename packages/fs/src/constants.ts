@@ -34,6 +34,11 @@ export const MODE_MASK = 0o7777
 export const ID_MAX = 0xffffffff
 /** A device number (rdev) is the 32-bit dev_t FUSE hands to mknod (the log's RDEV_MAX). */
 export const RDEV_MAX = 0xffffffff
+/**
+ * Nanoseconds in a millisecond (the log's NS_PER_MS): atime and mtime are whole ms plus the
+ * nanoseconds past them, 0 … NS_PER_MS − 1, as a JS number cannot hold ns since the epoch.
+ */
+export const NS_PER_MS = 1_000_000
 /** The setgid bit: on a directory, new entries take its group and new subdirectories the bit. */
 export const S_ISGID = 0o2000
 /** The largest lamport (lamports are kept as 4-byte integers: lamports.ts); a lamport is at most the number of records in a history. */

@@ -2,8 +2,8 @@
  * The write side of the API (data, attributes, removals, resolutions): each call checks the
  * current view (typed errors), then appends exactly one record. New names are in fs-names.ts.
  */
-import type { Op, WriteOp } from '@ivyfs/log'
-import { FILE_BYTES_MAX, ID_MAX } from './constants.js'
+import type { Op, SetAttrsOp, WriteOp } from '@ivyfs/log'
+import { FILE_BYTES_MAX, ID_MAX, NS_PER_MS } from './constants.js'
 import { attrOf, type Attr } from './attrs.js'
 import {
   ExistsError,
@@ -24,8 +24,15 @@ export interface SetAttrs {
   readonly uid?: number
   readonly gid?: number
   readonly size?: number
+  /** ms since the epoch (whole, not negative). */
   readonly atimeMs?: number
   readonly mtimeMs?: number
+  /**
+   * Nanoseconds past atimeMs / mtimeMs (0 … NS_PER_MS − 1), only next to them. A time set
+   * without one has none: a later `touch` in ms does not keep the nanoseconds of an earlier one.
+   */
+  readonly atimeSubMsNs?: number
+  readonly mtimeSubMsNs?: number
 }
 
 export interface CommitInit {
@@ -38,6 +45,32 @@ export interface CommitInit {
 const checkId = (id: number, what: string): number => {
   if (!Number.isSafeInteger(id) || id < 0 || id > ID_MAX) throw new InvalidError(`bad ${what}`, { id })
   return id
+}
+
+/** Sets one time (ms and, when nonzero, its remainder) on `op`, or throws InvalidError. */
+function putTime(
+  op: SetAttrsOp,
+  time: 'atime' | 'mtime',
+  ms: number | undefined,
+  subMsNs: number | undefined
+): void {
+  if (ms === undefined) {
+    if (subMsNs !== undefined) throw new InvalidError(`${time} remainder without its ms`, { subMsNs })
+    return
+  }
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new InvalidError(`bad ${time}`, { ms })
+  const ns = subMsNs ?? 0
+  if (!Number.isInteger(ns) || ns < 0 || ns >= NS_PER_MS) {
+    throw new InvalidError(`bad ${time} remainder`, { subMsNs })
+  }
+  // One spelling per time in the log: a zero remainder is no remainder.
+  if (time === 'atime') {
+    op.atimeMs = ms
+    if (ns !== 0) op.atimeSubMsNs = ns
+  } else {
+    op.mtimeMs = ms
+    if (ns !== 0) op.mtimeSubMsNs = ns
+  }
 }
 
 export abstract class FsWriter extends FsNames {
@@ -82,12 +115,12 @@ export abstract class FsWriter extends FsNames {
   }
 
   private attrOps(inode: Inode, attrs: SetAttrs): Op[] {
-    const op: Op & { type: 'setattrs' } = { type: 'setattrs', ino: inoBytes(inode) }
+    const op: SetAttrsOp = { type: 'setattrs', ino: inoBytes(inode) }
     if (attrs.mode !== undefined) op.mode = checkMode(attrs.mode)
     if (attrs.uid !== undefined) op.uid = checkId(attrs.uid, 'uid')
     if (attrs.gid !== undefined) op.gid = checkId(attrs.gid, 'gid')
-    if (attrs.atimeMs !== undefined) op.atimeMs = attrs.atimeMs
-    if (attrs.mtimeMs !== undefined) op.mtimeMs = attrs.mtimeMs
+    putTime(op, 'atime', attrs.atimeMs, attrs.atimeSubMsNs)
+    putTime(op, 'mtime', attrs.mtimeMs, attrs.mtimeSubMsNs)
     if (attrs.size !== undefined) {
       if (inode.kind === 'dir') throw new IsDirError(inode.ino)
       // truncate(2) of anything but a regular file (the view would make the op a no-op).

@@ -7,11 +7,18 @@
 import type { DataVersion, Extent, Inode, LinkPlace, RecInfo } from './model.js'
 import type { UndoLog } from './undo.js'
 
-export function setMtime(undo: UndoLog, inode: Inode, value: number): void {
+/** mtime and its sub-millisecond remainder, always together: one attribute (0: none). */
+export function setMtime(undo: UndoLog, inode: Inode, ms: number, subMsNs = 0): void {
   const old = inode.mtimeMs
-  if (old === value) return
-  inode.mtimeMs = value
-  undo.saved(inode, 'mtimeMs', old)
+  if (old !== ms) {
+    inode.mtimeMs = ms
+    undo.saved(inode, 'mtimeMs', old)
+  }
+  const oldNs = inode.mtimeSubMsNs
+  if (oldNs !== subMsNs) {
+    inode.mtimeSubMsNs = subMsNs
+    undo.saved(inode, 'mtimeSubMsNs', oldNs)
+  }
 }
 
 export function setCtime(undo: UndoLog, inode: Inode, value: number): void {
@@ -21,11 +28,18 @@ export function setCtime(undo: UndoLog, inode: Inode, value: number): void {
   undo.saved(inode, 'ctimeMs', old)
 }
 
-export function setAtime(undo: UndoLog, inode: Inode, value: number): void {
+/** atime and its sub-millisecond remainder, always together (as setMtime). */
+export function setAtime(undo: UndoLog, inode: Inode, ms: number, subMsNs = 0): void {
   const old = inode.atimeMs
-  if (old === value) return
-  inode.atimeMs = value
-  undo.saved(inode, 'atimeMs', old)
+  if (old !== ms) {
+    inode.atimeMs = ms
+    undo.saved(inode, 'atimeMs', old)
+  }
+  const oldNs = inode.atimeSubMsNs
+  if (oldNs !== subMsNs) {
+    inode.atimeSubMsNs = subMsNs
+    undo.saved(inode, 'atimeSubMsNs', oldNs)
+  }
 }
 
 export function setSizeField(undo: UndoLog, inode: Inode, value: number): void {

@@ -76,6 +76,12 @@ export interface Inode {
   children: number
   atimeMs: number
   mtimeMs: number
+  /**
+   * Nanoseconds past atimeMs / mtimeMs (0 … NS_PER_MS − 1): set only with their ms, as one
+   * attribute (a time set without a remainder, a write's mtime, has 0). ctime is record times: ms.
+   */
+  atimeSubMsNs: number
+  mtimeSubMsNs: number
   ctimeMs: number
   /** Directory entries (directories only), tombstones included. */
   readonly entries: Map<string, Entry> | undefined

@@ -1,5 +1,5 @@
 /**
- * Encoding of the stable state as a snapshot (format 3, docs/FORMAT.md §5.4): a stream of tagged
+ * Encoding of the stable state as a snapshot (format 4, docs/FORMAT.md §5.4): a stream of tagged
  * items (meta, inodes, conflicts, members, prepares, clocks) cut into chunks at item boundaries.
  * A chunk is the length of its items (varint), the items, then the inline file bytes its extents
  * hold, in the order the extents name them.
@@ -33,10 +33,14 @@ import { SAFE_BY, SAFE_REC, type State } from './state.js'
 /**
  * The format written. Format 3 is format 2 plus the inode kinds socket, chardev and blockdev (a
  * device's rdev follows its kind) and the entry cause exchange: a format-2 snapshot is a valid
- * format-3 one without them, so both are read (SNAPSHOT_FORMATS_READ).
+ * format-3 one without them. Format 4 adds to every inode the sub-millisecond remainders of its
+ * atime and mtime (after its times): formats 2 and 3 are read with remainders 0, so all three are
+ * read (SNAPSHOT_FORMATS_READ), and an upgrade does not replay the logs.
  */
-export const SNAPSHOT_FORMAT = 3
-export const SNAPSHOT_FORMATS_READ: readonly number[] = [2, 3]
+export const SNAPSHOT_FORMAT = 4
+export const SNAPSHOT_FORMATS_READ: readonly number[] = [2, 3, 4]
+/** The first format whose inodes carry the time remainders. */
+export const FORMAT_SUB_MS_TIMES = 4
 export const TAG = { meta: 1, inode: 2, conflict: 3, member: 4, prepare: 5, clock: 6 } as const
 /** Inode kinds and entry causes by code: append-only (format 2 knew the first FORMAT_2_* of each). */
 export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']
@@ -86,7 +90,17 @@ class Encoder {
   private readonly bysByIdentity = new Map<readonly RecInfo[], number>()
   private readonly bysByContent = new Map<string, number>()
 
-  constructor(readonly safe: FullVv) {}
+  /** The codes the written format has (format 2: the first FORMAT_2_* kinds and causes). */
+  readonly kinds: readonly InodeKind[]
+  readonly causes: readonly Entry['cause'][]
+
+  constructor(
+    readonly safe: FullVv,
+    readonly format: number
+  ) {
+    this.kinds = format === 2 ? KINDS.slice(0, FORMAT_2_KINDS) : KINDS
+    this.causes = format === 2 ? CAUSES.slice(0, FORMAT_2_CAUSES) : CAUSES
+  }
 
   /** `value` from `table`, or defined there (as hex bytes or as UTF-8); no closure per call. */
   private interned(table: Map<string, number>, value: string, asHex: boolean): void {
@@ -223,7 +237,7 @@ function encodeEntries(e: Encoder, entries: ReadonlyMap<string, Entry> | undefin
     e.nameRef(name)
     e.hexRef(entry.ino)
     e.byRef(entry.by)
-    e.w.u8(indexOf(CAUSES, entry.cause))
+    e.w.u8(indexOf(e.causes, entry.cause))
     e.hexRef(entry.previous)
   }
 }
@@ -232,7 +246,7 @@ function encodeInode(e: Encoder, n: Inode): void {
   const w = e.w
   w.u8(TAG.inode)
   e.hexRef(n.ino)
-  w.u8(indexOf(KINDS, n.kind))
+  w.u8(indexOf(e.kinds, n.kind))
   if (isDeviceKind(n.kind)) w.uint(n.rdev)
   w.uint(n.mode)
   w.uint(n.uid)
@@ -247,6 +261,12 @@ function encodeInode(e: Encoder, n: Inode): void {
   w.f64(n.atimeMs)
   w.f64(n.mtimeMs)
   w.f64(n.ctimeMs)
+  if (e.format >= FORMAT_SUB_MS_TIMES) {
+    w.uint(n.atimeSubMsNs)
+    w.uint(n.mtimeSubMsNs)
+  } else if (n.atimeSubMsNs !== 0 || n.mtimeSubMsNs !== 0) {
+    throw new RangeError(`format ${e.format} has no sub-millisecond times (inode ${n.ino})`)
+  }
   encodeEntries(e, n.entries)
   w.uint(n.places.length)
   for (const place of n.places) e.place(place)
@@ -291,10 +311,19 @@ function encodeVv(e: Encoder, vv: Iterable<readonly [string, number]>, size: num
   }
 }
 
-/** The snapshot as chunks of at most `chunkItems` items (cut early past CHUNK_BYTES_TARGET). */
-export function encodeSnapshot(input: SnapshotInput, chunkItems: number): Uint8Array[] {
+/**
+ * The snapshot as chunks of at most `chunkItems` items (cut early past CHUNK_BYTES_TARGET), in
+ * SNAPSHOT_FORMAT or (tests of upgrades) an older format it can still be read in: a value that
+ * format cannot hold is a RangeError.
+ */
+export function encodeSnapshot(
+  input: SnapshotInput,
+  chunkItems: number,
+  format = SNAPSHOT_FORMAT
+): Uint8Array[] {
+  if (!SNAPSHOT_FORMATS_READ.includes(format)) throw new RangeError(`snapshot format ${format}`)
   const { state } = input
-  const e = new Encoder(input.safe)
+  const e = new Encoder(input.safe, format)
   const w = e.w
   const chunks: Uint8Array[] = []
   let items = 0

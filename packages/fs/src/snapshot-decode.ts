@@ -8,7 +8,7 @@
 import { isDeviceKind, type InodeKind, type LockMode } from '@ivyfs/log'
 import type { Conflict, DataVersion, Entry, Extent, Inode, LinkPlace, RecInfo, Version } from './model.js'
 import { blobExtent } from './extents.js'
-import { LAMPORT_MAX, RDEV_MAX } from './constants.js'
+import { LAMPORT_MAX, NS_PER_MS, RDEV_MAX } from './constants.js'
 import { Lamports } from './lamports.js'
 import { Clocks, type LoadedClock } from './order.js'
 import { BinaryReader, CorruptSnapshotError } from './snapshot-binary.js'
@@ -21,6 +21,7 @@ import {
   EXTENT_INLINE,
   FORMAT_2_CAUSES,
   FORMAT_2_KINDS,
+  FORMAT_SUB_MS_TIMES,
   KINDS,
   REF_FIRST_INDEX,
   REF_NEW,
@@ -51,8 +52,11 @@ class Decoder {
   /** The kinds and causes the snapshot's format has codes for (format 2: the first four). */
   readonly kinds: readonly InodeKind[]
   readonly causes: readonly Entry['cause'][]
+  /** Whether inodes carry their time remainders (format 4 on; before it, they are 0). */
+  readonly subMsTimes: boolean
 
   constructor(format: number) {
+    this.subMsTimes = format >= FORMAT_SUB_MS_TIMES
     this.kinds = format === 2 ? KINDS.slice(0, FORMAT_2_KINDS) : KINDS
     this.causes = format === 2 ? CAUSES.slice(0, FORMAT_2_CAUSES) : CAUSES
   }
@@ -197,6 +201,9 @@ function decodeInode(d: Decoder): Inode {
   const atimeMs = r.f64()
   const mtimeMs = r.f64()
   const ctimeMs = r.f64()
+  const atimeSubMsNs = d.subMsTimes ? r.uint() : 0
+  const mtimeSubMsNs = d.subMsTimes ? r.uint() : 0
+  if (atimeSubMsNs >= NS_PER_MS || mtimeSubMsNs >= NS_PER_MS) fail('time remainder out of range')
   const entries = decodeEntries(d)
   if ((kind === 'dir') !== (entries !== undefined)) fail('entries on a non-directory')
   const places = new Array<LinkPlace>(r.uint())
@@ -228,6 +235,8 @@ function decodeInode(d: Decoder): Inode {
     children,
     atimeMs,
     mtimeMs,
+    atimeSubMsNs,
+    mtimeSubMsNs,
     ctimeMs,
     entries,
     places,

@@ -13,8 +13,8 @@ import type { State } from './state.js'
 import type { View } from './view.js'
 
 /**
- * Formats 2 and 3: tagged binary items in a file (snapshot-codec.ts; 3 is 2 plus the device
- * kinds and exchanges, so 2 is still read). Format 1 (generic CBOR items in LevelDB values) is
+ * Formats 2, 3 and 4: tagged binary items in a file (snapshot-codec.ts; 3 is 2 plus the device
+ * kinds and exchanges, 4 is 3 plus sub-millisecond times, so 2 and 3 are still read). Format 1 (generic CBOR items in LevelDB values) is
  * not read: such a snapshot is ignored (the logs are replayed once) and removed.
  */
 export { SNAPSHOT_FORMAT }

@@ -127,6 +127,8 @@ export function newInode(
     children: 0,
     atimeMs: rec.timeMs,
     mtimeMs: rec.timeMs,
+    atimeSubMsNs: 0,
+    mtimeSubMsNs: 0,
     ctimeMs: rec.timeMs,
     entries: kind === 'dir' ? new Map() : undefined,
     places: [],

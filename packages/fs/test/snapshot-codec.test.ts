@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { encode } from 'cborg'
 import { afterEach, describe, expect, test } from 'vitest'
 import { KeyPair, LogStore } from '@ivyfs/log'
-import { Filesystem, View } from '../src/index.js'
+import { Filesystem, NS_PER_MS, SNAPSHOT_CHUNK_ITEMS, View } from '../src/index.js'
 import { CorruptSnapshotError } from '../src/snapshot-binary.js'
+import { SNAPSHOT_FORMAT } from '../src/snapshot-codec.js'
 import { SnapshotDecoder } from '../src/snapshot-decode.js'
 import { readSnapshotFile, writeSnapshotFile } from '../src/snapshot-file.js'
 import { decodeChunks, snapshotOf } from './helpers/snapshot-restart.js'
@@ -84,6 +85,22 @@ describe('snapshot format', () => {
     // Flipped bytes inside file data or times decode to another valid snapshot; structure does not.
     expect(refused).toBeGreaterThan(0)
   })
+
+  test('time remainders round-trip; an older format cannot hold one; one of NS_PER_MS is corrupt', async () => {
+    // Goal: format 4 carries the nanoseconds past each atime and mtime; a format without them
+    // refuses to drop one silently, and a remainder out of range is never loaded.
+    const [peer] = await makePeers(['p0'], { lockMode: 'available' })
+    await peer!.fs.create('/f')
+    const times = { atimeMs: 1, atimeSubMsNs: 1, mtimeMs: 2, mtimeSubMsNs: NS_PER_MS - 1 }
+    const { ino } = await peer!.fs.setattr('/f', times)
+    const view = new View()
+    view.ingestMany(peer!.log.records())
+    await closeAll([peer!])
+    expect(decodeChunks(snapshotOf(view, 3)).state.inode(ino)).toMatchObject(times)
+    expect(() => snapshotOf(view, 1000, 3)).toThrow(RangeError)
+    view.state.inode(ino)!.mtimeSubMsNs = NS_PER_MS
+    expect(() => decodeChunks(snapshotOf(view, 1000))).toThrow(/time remainder out of range/)
+  })
 })
 
 describe('opening over a bad or old snapshot', () => {
@@ -147,6 +164,17 @@ describe('opening over a bad or old snapshot', () => {
     await reopened.close()
   })
 
+  /** Rewrites the snapshot file in an older `format`: what a peer that knew only that one wrote. */
+  async function rewriteIn(closed: { path: string }, format: number): Promise<void> {
+    const directory = join(closed.path, 'fs-snapshot')
+    const chunks: Uint8Array[] = []
+    const head = await readSnapshotFile(directory, [SNAPSHOT_FORMAT], (chunk) => chunks.push(chunk.slice()))
+    expect(head?.format).toBe(SNAPSHOT_FORMAT)
+    const older = snapshotOf(decodeChunks(chunks), SNAPSHOT_CHUNK_ITEMS, format)
+    const stableRecords = head!.stableRecords
+    await writeSnapshotFile(directory, { format, chunks: older.length, stableRecords }, older)
+  }
+
   /** Rewrites the format number in the snapshot file's header (bytes 8–11, little-endian). */
   async function setFormat(closed: { path: string }, format: number): Promise<number> {
     const bytes = await readFile(snapshotPath(closed))
@@ -156,15 +184,28 @@ describe('opening over a bad or old snapshot', () => {
     return written
   }
 
-  test('snapshots are written in format 3, and a format-2 snapshot still loads', async () => {
-    // Goal: format 3 only adds codes (device kinds, exchanged entries): a format-2 file is read
-    // as it is, so an upgrade does not replay the logs.
-    const closed = await closedFilesystem()
-    expect(await setFormat(closed, 2)).toBe(3)
+  test('snapshots are written in format 4 and carry nanosecond times across a restart', async () => {
+    // Goal: the remainders utimensat set survive a restart from the snapshot alone.
+    const times = { atimeMs: Date.UTC(2001, 1, 3), atimeSubMsNs: 123_456, mtimeMs: 5, mtimeSubMsNs: 999_999 }
+    const closed = await closedFilesystem((fs) => fs.setattr('/f1', times))
+    expect((await readFile(snapshotPath(closed))).readUInt32LE(8)).toBe(4)
+    const fs = await Filesystem.open(closed)
+    expect(fs.openReport).toEqual({ snapshot: 'loaded', recordsApplied: 0 })
+    expect(await fs.getattr('/f1')).toMatchObject(times)
+    await fs.close()
+  })
+
+  test.each([2, 3])('a format-%i snapshot still loads, its times without remainders', async (format) => {
+    // Goal: formats 3 and 4 only add codes and fields: older files are read as they are (times
+    // with remainder 0), so an upgrade does not replay the logs.
+    const closed = await closedFilesystem((fs) => fs.setattr('/f1', { atimeMs: 4, mtimeMs: 5 }))
+    await rewriteIn(closed, format)
     const fs = await Filesystem.open(closed)
     expect(fs.openReport).toEqual({ snapshot: 'loaded', recordsApplied: 0 })
     expect(fs.treeHash()).toBe(closed.hash)
     expect(fs.conflictIndexHash()).toBe(closed.conflicts)
+    const attr = await fs.getattr('/f1')
+    expect(attr).toMatchObject({ atimeMs: 4, mtimeMs: 5, atimeSubMsNs: 0, mtimeSubMsNs: 0 })
     await fs.close()
   })
 
@@ -176,6 +217,7 @@ describe('opening over a bad or old snapshot', () => {
     async (_, extra, problem) => {
       // Goal: format 2 has no code for them: such a file is refused, never misread.
       const closed = await closedFilesystem(extra)
+      await rewriteIn(closed, 3)
       await setFormat(closed, 2)
       const fs = await Filesystem.open(closed)
       expect(fs.openReport.snapshot).toBe('corrupt')

@@ -1,19 +1,19 @@
-import { encodeSnapshot } from '../../src/snapshot-codec.js'
+import { encodeSnapshot, SNAPSHOT_FORMAT } from '../../src/snapshot-codec.js'
 import { SnapshotDecoder } from '../../src/snapshot-decode.js'
 import { View, type State, type Version, type ViewRecord } from '../../src/index.js'
 import { sortedConflicts } from '../../src/conflicts.js'
 
 /** The view's snapshot as chunks of at most `chunkItems` items (as SnapshotWriter takes it). */
-export function snapshotOf(view: View, chunkItems: number): Uint8Array[] {
+export function snapshotOf(view: View, chunkItems: number, format = SNAPSHOT_FORMAT): Uint8Array[] {
   view.advanceStable()
   const safe = view.safeFrontier()
   return view.withStableState((state, clocks) =>
-    encodeSnapshot({ state, clocks: clocks.exportStable(), safe }, chunkItems)
+    encodeSnapshot({ state, clocks: clocks.exportStable(), safe }, chunkItems, format)
   )
 }
 
-export function decodeChunks(chunks: readonly Uint8Array[]): View {
-  const decoder = new SnapshotDecoder()
+export function decodeChunks(chunks: readonly Uint8Array[], format = SNAPSHOT_FORMAT): View {
+  const decoder = new SnapshotDecoder(format)
   for (const chunk of chunks) decoder.add(chunk)
   return new View(decoder.finish())
 }
