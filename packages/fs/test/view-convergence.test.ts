@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { View, conflictIndexHash, treeHash, treeListing, type ViewRecord } from '../src/index.js'
-import { checkInvariants } from './helpers/invariants.js'
+import { checkInvariants, timesListing } from './helpers/invariants.js'
 import { conflictDetails, restartFromSnapshot } from './helpers/snapshot-restart.js'
 import { closeAll, makePeers, type SimPeer } from './helpers/sim.js'
 import { rngFor, runWorkload, shuffle, syncAll, type WorkloadPeer } from './helpers/workload.js'
@@ -90,6 +90,10 @@ export async function runSeed(seed: number): Promise<void> {
   // Beyond the index hash: both versions and the common ancestor of every conflict, so that what
   // a snapshot or a compaction leaves out is shown to be what no conflict needs.
   expect(conflictDetails(restarted.state), context).toEqual(conflictDetails(observer.state))
+  // Times (nanoseconds included) are outside the hashes: every view must agree on them too.
+  const times = timesListing(observer.state)
+  for (const view of [batched, restarted]) expect(timesListing(view.state), context).toEqual(times)
+  for (const sim of sims) expect(timesListing(sim.fs['view'].state), context).toEqual(times)
   expect(checkInvariants(restarted.state), context).toEqual([])
   for (const sim of sims) expect(checkInvariants(sim.fs['view'].state), context).toEqual([])
   for (const sim of sims) expect(sim.fs['view'].orderViolations, context).toBe(0)

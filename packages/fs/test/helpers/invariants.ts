@@ -1,6 +1,18 @@
 /** Structural invariants of a merged state (checked after every convergence run). */
 import type { State } from '../../src/index.js'
 
+/**
+ * Every inode's times, ms and nanoseconds, sorted: not in the tree hash (they are wall clocks),
+ * but as deterministic as the tree, so views that applied the same records agree on them.
+ */
+export function timesListing(state: State): string[] {
+  const lines: string[] = []
+  for (const n of state.inodes.values()) {
+    lines.push(`${n.ino} a${n.atimeMs}+${n.atimeSubMsNs} m${n.mtimeMs}+${n.mtimeSubMsNs} c${n.ctimeMs}`)
+  }
+  return lines.sort()
+}
+
 export function checkInvariants(state: State): string[] {
   const problems: string[] = []
   const links = new Map<string, number>()

@@ -1,10 +1,10 @@
 /**
  * A seeded random workload for convergence tests: participants perform every kind of op (device
- * nodes, setgid directories and exchanges included) on their own view, exchange records in random
+ * nodes, setgid directories, exchanges and times with nanoseconds included) on their own view, exchange records in random
  * orders and random partitions, then fully sync. Works over any transport (memory logs or real
  * LogStores) through WorkloadPeer.
  */
-import { FsError, type Filesystem, type ViewRecord } from '../../src/index.js'
+import { FsError, NS_PER_MS, type Filesystem, type SetAttrs, type ViewRecord } from '../../src/index.js'
 
 export interface WorkloadPeer {
   readonly name: string
@@ -87,6 +87,24 @@ const bytes = (rng: Rng, length: number): Uint8Array => {
   return data
 }
 
+/**
+ * utimes as touch, cp -a and tar set them: both times or one, each with nanoseconds past its
+ * millisecond or without (which must clear those an earlier call set).
+ */
+export function randomTimes(rng: Rng): SetAttrs {
+  const time = (): { ms: number; subMsNs: number } => ({
+    ms: 1_000_000 + Math.floor(rng() * 1000),
+    subMsNs: rng() < 0.6 ? Math.floor(rng() * NS_PER_MS) : 0
+  })
+  const which = Math.floor(rng() * 3)
+  const atime = which === 2 ? undefined : time()
+  const mtime = which === 1 ? undefined : time()
+  return {
+    ...(atime === undefined ? {} : { atimeMs: atime.ms, atimeSubMsNs: atime.subMsNs }),
+    ...(mtime === undefined ? {} : { mtimeMs: mtime.ms, mtimeSubMsNs: mtime.subMsNs })
+  }
+}
+
 /** Paths in the peer's current view (depth first). */
 async function listPaths(
   fs: Filesystem,
@@ -137,7 +155,8 @@ export async function randomOp(fs: Filesystem, rng: Rng): Promise<string> {
             { offset: 0, data: bytes(rng, 2000) },
             { offset: Math.floor(rng() * 3000), data: bytes(rng, 5) }
           ],
-          size: rng() < 0.5 ? 2100 : 1500
+          size: rng() < 0.5 ? 2100 : 1500,
+          ...(rng() < 0.3 ? { attrs: randomTimes(rng) } : {})
         })
         return `commit ${file}`
       case 6:
@@ -174,12 +193,17 @@ export async function randomOp(fs: Filesystem, rng: Rng): Promise<string> {
         await fs.rename(anyPath, other, { exchange: true })
         return `exchange ${anyPath} <-> ${other}`
       }
-      case 14:
-        await fs.setattr(
-          anyPath,
-          rng() < 0.5 ? { mode: pick(rng, [0o600, 0o644, 0o755]) } : { uid: pick(rng, [0, 1, 2]) }
-        )
-        return `setattr ${anyPath}`
+      case 14: {
+        const roll = rng()
+        const attrs =
+          roll < 0.35
+            ? { mode: pick(rng, [0o600, 0o644, 0o755]) }
+            : roll < 0.7
+              ? { uid: pick(rng, [0, 1, 2]) }
+              : randomTimes(rng)
+        await fs.setattr(anyPath, attrs)
+        return `setattr ${anyPath} ${Object.keys(attrs).join(',')}`
+      }
       default: {
         const open = await fs.conflicts()
         if (open.length === 0) return 'no conflict to resolve'
