@@ -4,11 +4,20 @@
  * caller of each request (uid, gid, pid, umask) is read from libfuse's request context.
  */
 import type Fuse from 'fuse-napi'
+import { NS_PER_MS } from '@ivyfs/fs'
 import { boundedRunner, type BoundInit } from './bounded.js'
 import { BLOCK_SIZE_BYTES } from './constants.js'
-import type { Attributes, Caller, DirectoryEntry, MountOperations, VolumeStatistics } from './operations.js'
+import type {
+  Attributes,
+  Caller,
+  DirectoryEntry,
+  FileTime,
+  MountOperations,
+  VolumeStatistics
+} from './operations.js'
 
 const UINT32_MAX = 0xffff_ffff
+const MS_PER_SECOND = 1000
 /** utimensat's special tv_nsec values (linux/stat.h), as libfuse passes them through. */
 export const UTIME_NOW = (1 << 30) - 1
 export const UTIME_OMIT = (1 << 30) - 2
@@ -83,9 +92,9 @@ export function toFuseOperations(
       run('ftruncate', path(p), () => ops.ftruncate(path(p), num(fd), num(size)), done(cb), cb),
     utimensWithTimespec: (p, atime, mtime, cb) => {
       const nowMs = Date.now()
-      const atimeMs = timespecMs(atime, nowMs)
-      const mtimeMs = timespecMs(mtime, nowMs)
-      run('utimens', path(p), () => ops.utimens(path(p), atimeMs, mtimeMs), done(cb), cb)
+      const a = fileTime(atime, nowMs)
+      const m = fileTime(mtime, nowMs)
+      run('utimens', path(p), () => ops.utimens(path(p), a, m), done(cb), cb)
     },
     readlink: (p, cb) =>
       run(
@@ -126,13 +135,21 @@ export function toFuseOperations(
 }
 
 /**
- * A utimens time in ms since the epoch, `nowMs` for UTIME_NOW, undefined for UTIME_OMIT (leave
- * that time as it is). Nanoseconds below a millisecond are dropped (times are kept in ms).
+ * A utimens time as whole ms since the epoch and the nanoseconds past them; `nowMs` (no
+ * nanoseconds) for UTIME_NOW, undefined for UTIME_OMIT (leave that time as it is).
  */
-export function timespecMs(time: Readonly<Fuse.Timespec>, nowMs: number): number | undefined {
+export function fileTime(time: Readonly<Fuse.Timespec>, nowMs: number): FileTime | undefined {
   if (time.nanoseconds === UTIME_OMIT) return undefined
-  if (time.nanoseconds === UTIME_NOW) return nowMs
-  return num(time.seconds) * 1000 + Math.floor(time.nanoseconds / 1_000_000)
+  if (time.nanoseconds === UTIME_NOW) return { ms: nowMs, subMsNs: 0 }
+  const ms = num(time.seconds) * MS_PER_SECOND + Math.floor(time.nanoseconds / NS_PER_MS)
+  return { ms, subMsNs: time.nanoseconds % NS_PER_MS }
+}
+
+/** A stat time for the kernel: whole seconds and the nanoseconds past them (0 … 999,999,999). */
+export function timespecOf(ms: number, subMsNs: number): Fuse.Timespec {
+  const whole = Math.floor(ms)
+  const seconds = Math.floor(whole / MS_PER_SECOND)
+  return { seconds, nanoseconds: (whole - seconds * MS_PER_SECOND) * NS_PER_MS + subMsNs }
 }
 
 /** Names, plus stats when every entry has them (the kernel learns each entry's type from them). */
@@ -145,7 +162,7 @@ function toFuseEntries(entries: DirectoryEntry[]): [string[], Fuse.Stats[] | und
   return [entries.map((e) => e.name), stats]
 }
 
-function toFuseStat(a: Attributes): Fuse.Stats {
+export function toFuseStat(a: Attributes): Fuse.Stats {
   return {
     mode: a.mode,
     uid: a.uid,
@@ -156,9 +173,9 @@ function toFuseStat(a: Attributes): Fuse.Stats {
     rdev: a.rdev,
     blksize: BLOCK_SIZE_BYTES,
     blocks: a.blocks,
-    atime: Math.floor(a.atimeMs),
-    mtime: Math.floor(a.mtimeMs),
-    ctime: Math.floor(a.ctimeMs)
+    atime: timespecOf(a.atimeMs, a.atimeSubMsNs),
+    mtime: timespecOf(a.mtimeMs, a.mtimeSubMsNs),
+    ctime: timespecOf(a.ctimeMs, 0)
   }
 }
 

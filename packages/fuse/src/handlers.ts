@@ -4,7 +4,7 @@
  * answered by IvyDirectory. Errors are thrown as they come (fs errors carry their errno) and
  * translated in errno.ts only.
  */
-import { modeWithType, type Attr } from '@ivyfs/fs'
+import { modeWithType, type Attr, type SetAttrs } from '@ivyfs/fs'
 import { constants } from 'node:fs'
 import { IVY_DIR_NAME, REMEMBERED_PATHS_MAX, STAT_BLOCK_BYTES } from './constants.js'
 import { ErrnoError } from './errors.js'
@@ -18,6 +18,7 @@ import {
   type Attributes,
   type Caller,
   type DirectoryEntry,
+  type FileTime,
   type MountOperations,
   type VolumeStatistics
 } from './operations.js'
@@ -150,17 +151,13 @@ export class IvyOperations implements MountOperations {
     await this.openFiles.truncate(this.openFiles.inoOf(handle), size)
   }
 
-  async utimens(path: string, atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void> {
+  async utimens(path: string, atime: FileTime | undefined, mtime: FileTime | undefined): Promise<void> {
     this.#writable(path)
     const { ino } = await this.fs.getattr(path)
-    const times = {
-      ...(atimeMs === undefined ? {} : { atimeMs }),
-      ...(mtimeMs === undefined ? {} : { mtimeMs })
-    }
-    if (times.atimeMs === undefined && times.mtimeMs === undefined) return
+    if (atime === undefined && mtime === undefined) return
     // cp -a and tar set times on the open file before closing it: they must outlive the commit.
-    if (!this.#isDirty(ino) || !this.openFiles.setTimes(ino, times)) {
-      await this.fs.setattr(path, times)
+    if (!this.#isDirty(ino) || !this.openFiles.setTimes(ino, { atime, mtime })) {
+      await this.fs.setattr(path, timeAttrs(atime, mtime))
     }
   }
 
@@ -242,11 +239,15 @@ export class IvyOperations implements MountOperations {
     return pending !== undefined && !pending.isEmpty
   }
 
-  /** stat as the kernel sees it: an open file's pending size and change time included. */
+  /** stat as the kernel sees it: an open file's pending size, times and change time included. */
   #attributes(attr: Attr): Attributes {
     const pending = this.openFiles.pending(attr.ino)
     const size = pending === undefined ? attr.size : pending.size(attr.size)
-    const mtimeMs = pending?.mtimeMs ?? pending?.changedMs ?? attr.mtimeMs
+    const changed = pending?.changedMs
+    const atime = pending?.atime ?? { ms: attr.atimeMs, subMsNs: attr.atimeSubMsNs }
+    const mtime =
+      pending?.mtime ??
+      (changed === undefined ? { ms: attr.mtimeMs, subMsNs: attr.mtimeSubMsNs } : { ms: changed, subMsNs: 0 })
     return {
       ino: inodeNumber(attr.ino),
       mode: modeWithType(attr),
@@ -255,11 +256,21 @@ export class IvyOperations implements MountOperations {
       size,
       nlink: attr.nlink,
       blocks: Math.ceil(size / STAT_BLOCK_BYTES),
-      atimeMs: pending?.atimeMs ?? attr.atimeMs,
-      mtimeMs,
+      atimeMs: atime.ms,
+      mtimeMs: mtime.ms,
+      atimeSubMsNs: atime.subMsNs,
+      mtimeSubMsNs: mtime.subMsNs,
       ctimeMs: Math.max(attr.ctimeMs, pending?.changedMs ?? 0),
       rdev: attr.rdev
     }
+  }
+}
+
+/** The fs attributes that set these times (each to the nanosecond; undefined: left alone). */
+export function timeAttrs(atime: FileTime | undefined, mtime: FileTime | undefined): SetAttrs {
+  return {
+    ...(atime === undefined ? {} : { atimeMs: atime.ms, atimeSubMsNs: atime.subMsNs }),
+    ...(mtime === undefined ? {} : { mtimeMs: mtime.ms, mtimeSubMsNs: mtime.subMsNs })
   }
 }
 

@@ -27,6 +27,7 @@ export {
   type Attributes,
   type Caller,
   type DirectoryEntry,
+  type FileTime,
   type MountOperations,
   type VolumeStatistics
 } from './operations.js'

@@ -73,6 +73,8 @@ export class IvyDirectory {
       blocks: Math.ceil(size / STAT_BLOCK_BYTES),
       atimeMs: timeMs,
       mtimeMs: timeMs,
+      atimeSubMsNs: 0,
+      mtimeSubMsNs: 0,
       ctimeMs: timeMs,
       rdev: 0
     }

@@ -15,6 +15,7 @@ import {
 } from './constants.js'
 import type { FsPort } from './fs-port.js'
 import type { Logger } from './logger.js'
+import type { FileTime } from './operations.js'
 import { recycleSegment } from './memory-spans.js'
 import { PendingFile, type Layer } from './pending-file.js'
 
@@ -148,12 +149,15 @@ export class OpenFiles {
     return true
   }
 
-  /** Defers a utimens of an open inode into its next record; false when the inode is not open. */
-  setTimes(ino: string, times: { atimeMs?: number; mtimeMs?: number }): boolean {
+  /**
+   * Defers a utimens of an open inode into its next record (each time whole, nanoseconds
+   * included; undefined leaves it); false when the inode is not open.
+   */
+  setTimes(ino: string, times: { atime: FileTime | undefined; mtime: FileTime | undefined }): boolean {
     const file = this.#files.get(ino)
     if (file === undefined) return false
-    if (times.atimeMs !== undefined) file.pending.atimeMs = times.atimeMs
-    if (times.mtimeMs !== undefined) file.pending.mtimeMs = times.mtimeMs
+    if (times.atime !== undefined) file.pending.atime = { ...times.atime }
+    if (times.mtime !== undefined) file.pending.mtime = { ...times.mtime }
     return true
   }
 

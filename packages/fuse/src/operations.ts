@@ -17,6 +17,15 @@ export const RENAME_NOREPLACE = 1
 export const RENAME_EXCHANGE = 2
 export const RENAME_WHITEOUT = 4
 
+/**
+ * A file time as utimensat gives it: whole ms since the epoch and the nanoseconds past them
+ * (0 … NS_PER_MS − 1), since a JS number cannot hold ns since the epoch exactly.
+ */
+export interface FileTime {
+  ms: number
+  subMsNs: number
+}
+
 /** What getattr reports; `mode` includes the file-type bits (S_IFREG, S_IFDIR ...). */
 export interface Attributes {
   /** st_ino: a safe integer (ivyfs uses 52 bits of its 128-bit inode ids). */
@@ -30,6 +39,9 @@ export interface Attributes {
   blocks: number
   atimeMs: number
   mtimeMs: number
+  /** Nanoseconds past atimeMs / mtimeMs (0 … NS_PER_MS − 1); ctime is whole ms. */
+  atimeSubMsNs: number
+  mtimeSubMsNs: number
   ctimeMs: number
   /** Device number of a character or block device node (st_rdev); 0 otherwise. */
   rdev: number
@@ -66,8 +78,8 @@ export interface MountOperations {
   fsync(path: string, handle: number, dataOnly: boolean): Promise<void>
   truncate(path: string, size: number): Promise<void>
   ftruncate(path: string, handle: number, size: number): Promise<void>
-  /** Times in ms since the epoch; undefined keeps that time (UTIME_OMIT; see utimensTimes). */
-  utimens(path: string, atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void>
+  /** The times to set; undefined keeps that time (UTIME_OMIT; see fuse-adapter's fileTime). */
+  utimens(path: string, atime: FileTime | undefined, mtime: FileTime | undefined): Promise<void>
   readlink(path: string): Promise<string>
   chown(path: string, uid: number, gid: number): Promise<void>
   chmod(path: string, mode: number): Promise<void>

@@ -8,6 +8,7 @@
 import type { CommitInit, CommitWrite } from '@ivyfs/fs'
 import { ZERO_FILL_PIECE_BYTES } from './constants.js'
 import { MemorySpans } from './memory-spans.js'
+import type { FileTime } from './operations.js'
 
 /** Bytes written before the current memory spans: held in memory until staged, then a blob. */
 export interface Layer {
@@ -30,8 +31,9 @@ export class PendingFile {
   cut: number | undefined
   /** Size set by the latest pending truncate (writes after it may extend it). */
   truncatedSize: number | undefined
-  atimeMs: number | undefined
-  mtimeMs: number | undefined
+  /** Times utimens set on the open file (to the nanosecond): they go in the next record. */
+  atime: FileTime | undefined
+  mtime: FileTime | undefined
   /** When the content last changed here (what stat shows as mtime until the commit). */
   changedMs: number | undefined
 
@@ -40,8 +42,8 @@ export class PendingFile {
       this.memory.isEmpty &&
       this.layers.length === 0 &&
       this.truncatedSize === undefined &&
-      this.atimeMs === undefined &&
-      this.mtimeMs === undefined
+      this.atime === undefined &&
+      this.mtime === undefined
     )
   }
 
@@ -135,9 +137,10 @@ export class PendingFile {
       else writes.push({ offset: layer.offset, data: layer.data! })
     }
     for (const span of this.memory.views()) writes.push({ offset: span.offset, data: span.data })
+    const { atime, mtime } = this
     const attrs = {
-      ...(this.atimeMs === undefined ? {} : { atimeMs: this.atimeMs }),
-      ...(this.mtimeMs === undefined ? {} : { mtimeMs: this.mtimeMs })
+      ...(atime === undefined ? {} : { atimeMs: atime.ms, atimeSubMsNs: atime.subMsNs }),
+      ...(mtime === undefined ? {} : { mtimeMs: mtime.ms, mtimeSubMsNs: mtime.subMsNs })
     }
     return { writes, ...(size === undefined ? {} : { size }), attrs }
   }

@@ -46,11 +46,12 @@ describe('ivyfs handlers', () => {
     const handle = await ops.open('/f', O_WRONLY | O_TRUNC)
     expect((await ops.getattr('/f')).size).toBe(0)
     await ops.write('/f', handle, Buffer.from('new'), 3, 0)
-    await ops.utimens('/f', 1_600_000_000_000, 1_600_000_000_000)
+    const time = { ms: 1_600_000_000_000, subMsNs: 123_456 }
+    await ops.utimens('/f', time, time)
     await ops.release('/f', handle)
     expect(records()).toBe(before + 1)
     expect(text(await fs.read('/f', 0, 100))).toBe('new')
-    expect((await fs.getattr('/f')).mtimeMs).toBe(1_600_000_000_000)
+    expect(await fs.getattr('/f')).toMatchObject({ mtimeMs: time.ms, mtimeSubMsNs: time.subMsNs })
   })
 
   test('a read-only handle sees another handle’s pending writes and commits nothing itself', async () => {

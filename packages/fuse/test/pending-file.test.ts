@@ -69,6 +69,26 @@ describe('MemorySpans', () => {
 })
 
 describe('PendingFile', () => {
+  test('times set on the open file go into its commit to the nanosecond; none set, none sent', () => {
+    // Goal: utimens of an open file (cp -a, tar) reaches the record whole: ms and remainder.
+    const pending = new PendingFile()
+    pending.write(0, Uint8Array.of(1))
+    expect(pending.toCommit(0).attrs).toEqual({})
+    pending.mtime = { ms: 1_600_000_000_123, subMsNs: 456_789 }
+    expect(pending.toCommit(0).attrs).toEqual({ mtimeMs: 1_600_000_000_123, mtimeSubMsNs: 456_789 })
+    pending.atime = { ms: 5, subMsNs: 0 }
+    expect(pending.toCommit(0).attrs).toEqual({
+      atimeMs: 5,
+      atimeSubMsNs: 0,
+      mtimeMs: 1_600_000_000_123,
+      mtimeSubMsNs: 456_789
+    })
+    const onlyTimes = new PendingFile()
+    expect(onlyTimes.isEmpty).toBe(true)
+    onlyTimes.atime = { ms: 5, subMsNs: 1 }
+    expect(onlyTimes.isEmpty).toBe(false)
+  })
+
   test('overlay and commit agree with a flat model through writes, staging and truncates', async () => {
     // Goal: what this mount reads before close equals what every peer reads after it.
     for (let seed = 1; seed <= 30; seed++) {
