@@ -108,6 +108,25 @@ describe.skipIf(fuseMissing())('files through the ivyfs mount', () => {
     )
   })
 
+  test('times to the nanosecond: touch -d shows them in stat; cp -a and touch -r copy them exactly', async () => {
+    // Goal: utimensat's nanoseconds survive the mount both ways. cp -a sets the times on its open
+    // copy before closing it (they join the close's record); touch -r sets them on a closed file.
+    const ns = '2001-02-03 04:05:06.123456789'
+    const out = await shOk(
+      `export TZ=UTC && printf data > f && touch -d '${ns}' f && stat -c '%x %y' f && ` +
+        `cp -a f g && stat -c '%x %y' g && touch -r f h && stat -c '%x %y' h && ` +
+        `touch -d '2001-02-03 04:05:07' f && stat -c '%x %y' f`,
+      ivy.mnt
+    )
+    const t = `${ns} +0000`
+    const whole = '2001-02-03 04:05:07.000000000 +0000'
+    expect(out).toBe(`${t} ${t}\n${t} ${t}\n${t} ${t}\n${whole} ${whole}\n`)
+    const ms = Date.UTC(2001, 1, 3, 4, 5, 6, 123)
+    const copied = { atimeMs: ms, atimeSubMsNs: 456_789, mtimeMs: ms, mtimeSubMsNs: 456_789 }
+    expect(await ivy.fs.getattr('/g')).toMatchObject(copied)
+    expect(await ivy.fs.getattr('/f')).toMatchObject({ atimeSubMsNs: 0, mtimeSubMsNs: 0 })
+  })
+
   test('every file type, owned by the user who made it (setgid directories give their group)', async () => {
     // Goal: libfuse 3's request context reaches the fs: new inodes belong to the caller, and FIFOs,
     // sockets and device nodes are inodes like any other.
@@ -139,7 +158,7 @@ describe.skipIf(fuseMissing())('files through the ivyfs mount', () => {
     const renameat2 =
       'python3 -c "import ctypes, os, sys; libc = ctypes.CDLL(None, use_errno=True); ' +
       'r = libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), int(sys.argv[3])); ' +
-      'print(os.strerror(ctypes.get_errno()) if r else \'ok\')"'
+      "print(os.strerror(ctypes.get_errno()) if r else 'ok')\""
     const out = await shOk(
       'echo A > a && echo B > b && mkdir dir && ' +
         `${renameat2} a b 1 && ${renameat2} a b 2 && cat a b && ${renameat2} a dir 2 && ` +
