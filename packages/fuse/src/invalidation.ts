@@ -27,6 +27,11 @@ export class EntryInvalidator {
     void this.#run()
   }
 
+  /** Paths waiting to be sent. */
+  get queued(): number {
+    return this.#queued.size
+  }
+
   add(paths: Iterable<string>): void {
     if (this.#closed) return
     for (const path of paths) {
