@@ -106,6 +106,8 @@ export class Filesystem extends FsWriter {
   private readonly unsubscribe: () => void
   /** True while this participant's own record is being applied (see subscribe). */
   private applyingOwn = false
+  /** Appends of ours waiting for the log: it announces their records before they resume. */
+  private ownAppends = 0
   private readonly snapshots: SnapshotWriter | undefined
   private readonly newest = new NewestRecords()
   /** The last time handed to an append (records may still be in flight). */
@@ -160,6 +162,9 @@ export class Filesystem extends FsWriter {
 
   /** A record the log announced: queued, so that a batch of them is applied at once (view.ts). */
   private ingest(record: ViewRecord): void {
+    // The log announces our own records too, before append resumes: append applies those itself,
+    // as its own change (FsChange.local), so a subscriber can tell them from other peers'.
+    if (this.ownAppends > 0 && this.view.authorName(record.body.author) === this.author) return
     this.view.enqueue(record)
     this.noteRecord(record)
   }
@@ -271,7 +276,13 @@ export class Filesystem extends FsWriter {
   async append(ops: Op[]): Promise<ViewRecord> {
     if (ops.length === 0) throw new InvalidError('a record needs at least one op')
     this.stampMs = this.nowMs()
-    const record = await this.log.append(ops, { timeMs: this.stampMs })
+    this.ownAppends++
+    let record: ViewRecord
+    try {
+      record = await this.log.append(ops, { timeMs: this.stampMs })
+    } finally {
+      this.ownAppends--
+    }
     this.view.flush() // others' queued records first: their change is not ours (FsChange.local)
     this.applyingOwn = true
     try {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { Filesystem, INLINE_BYTES_MAX, MemoryLog } from '../src/index.js'
-import { decodeText, keyFor, text } from './helpers/sim.js'
+import { closeAll, decodeText, keyFor, makePeers, syncAll, text } from './helpers/sim.js'
 
 async function single(): Promise<Filesystem> {
   return Filesystem.createOn(new MemoryLog(keyFor('solo')), { lockMode: 'strict', uid: 1000, gid: 1000 })
@@ -49,5 +49,24 @@ describe('Filesystem (one member, memory log)', () => {
     await expect(fs.readInto('/f', -1, target)).rejects.toMatchObject({ errno: 'EINVAL' })
     await expect(fs.readInto('/', 0, target)).rejects.toMatchObject({ errno: 'EISDIR' })
     await fs.close()
+  })
+})
+
+describe('change subscribers', () => {
+  test('a change is local for our own records and not for another peer’s', async () => {
+    // Goal: the mount invalidates the kernel's caches only for changes made elsewhere.
+    const [a, b] = await makePeers(['a', 'b'], { lockMode: 'available' })
+    const changes: boolean[] = []
+    const unsubscribe = a!.fs.subscribe((change) => {
+      if (change.inos.length > 0) changes.push(change.local)
+    })
+    await a!.fs.create('/mine')
+    expect(changes).toEqual([true])
+    await b!.fs.create('/theirs')
+    syncAll([a!, b!])
+    await a!.fs.getattr('/theirs') // applies what the log announced
+    expect(changes).toEqual([true, false])
+    unsubscribe()
+    await closeAll([a!, b!])
   })
 })
