@@ -34,7 +34,9 @@ describe('POSIX rules in the view', () => {
     const long = 'n'.repeat(256)
     await expect(fs.getattr(`/${long}`)).rejects.toMatchObject({ errno: 'ENAMETOOLONG' })
     await expect(fs.getattr(`/${long}/x`)).rejects.toMatchObject({ errno: 'ENAMETOOLONG' })
-    await expect(fs.setattr(`${path}/${long}`, { mode: 0o600 })).rejects.toMatchObject({ errno: 'ENAMETOOLONG' })
+    await expect(fs.setattr(`${path}/${long}`, { mode: 0o600 })).rejects.toMatchObject({
+      errno: 'ENAMETOOLONG'
+    })
     await fs.close()
   })
 
