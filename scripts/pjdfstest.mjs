@@ -29,15 +29,6 @@ const START_TIMEOUT_MS = 60_000
 /** The whole suite takes a few minutes on ext4; a FUSE mount more. */
 const SUITE_TIMEOUT_MS = 45 * 60_000
 
-const { values, positionals } = parseArgs({
-  options: { members: { type: 'string', default: '1' }, runner: { type: 'string' } },
-  allowPositionals: true
-})
-const members = Number(values.members)
-if (members !== 1 && members !== 2) fail(2, `--members must be 1 or 2, not ${values.members}`)
-const runner = values.runner ?? process.env.PJDFSTEST_RUN ?? resolve(root, '../shared/tools/pjdfstest/run')
-if (!existsSync(runner)) fail(2, `pjdfstest runner not found: ${runner}`)
-
 function fail(code, message) {
   console.error(`pjdfstest: ${message}`)
   process.exit(code)
@@ -170,11 +161,10 @@ export function parseFailures(output) {
   return failures
 }
 
-function expectedFailures() {
-  if (!existsSync(EXPECTED)) return new Set()
-  const lines = readFileSync(EXPECTED, 'utf8').split('\n')
+/** The known failures in `listText` (expected-failures.txt) that apply to a run with `members`. */
+export function expectedFailures(listText, members) {
   const entries = new Set()
-  for (const line of lines) {
+  for (const line of listText.split('\n')) {
     const text = line.replace(/#.*/, '').trim()
     if (text === '') continue
     // "file.t 3 5-6" or "file.t wstat"; an optional "[members=2]" tag limits an entry to that run.
@@ -196,6 +186,14 @@ function expectedFailures() {
 }
 
 async function main() {
+  const { values, positionals } = parseArgs({
+    options: { members: { type: 'string', default: '1' }, runner: { type: 'string' } },
+    allowPositionals: true
+  })
+  const members = Number(values.members)
+  if (members !== 1 && members !== 2) fail(2, `--members must be 1 or 2, not ${values.members}`)
+  const runner = values.runner ?? process.env.PJDFSTEST_RUN ?? resolve(root, '../shared/tools/pjdfstest/run')
+  if (!existsSync(runner)) fail(2, `pjdfstest runner not found: ${runner}`)
   const dir = await mkdtemp(join(tmpdir(), 'ivy-pjdfstest-'))
   const daemons = []
   try {
@@ -228,7 +226,7 @@ async function main() {
     if (result.code === 2 || !/passed, \d+ failed/.test(result.stdout))
       fail(2, `the suite did not run:\n${result.stderr}`)
     const found = parseFailures(result.stdout)
-    const expected = expectedFailures()
+    const expected = expectedFailures(existsSync(EXPECTED) ? readFileSync(EXPECTED, 'utf8') : '', members)
     const unexpected = found.filter((failure) => !expected.has(failure))
     const fixed = positionals.length > 0 ? [] : [...expected].filter((failure) => !found.includes(failure))
     if (fixed.length > 0)
@@ -243,4 +241,5 @@ async function main() {
   }
 }
 
-main().catch((err) => fail(2, err.stack ?? String(err)))
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  main().catch((err) => fail(2, err.stack ?? String(err)))
