@@ -47,6 +47,12 @@ export class IvyOperations implements MountOperations {
   readonly openFiles: OpenFiles
   /** Paths the kernel has looked up, by inode: what to invalidate when another peer changes one. */
   readonly paths = new RememberedPaths(REMEMBERED_PATHS_MAX)
+  /**
+   * Where paths whose kernel entries this mount's own change left stale go (set by the mount;
+   * the invalidation runs after the request). The kernel updates what a request names, not the
+   * other names of a hard-linked file.
+   */
+  invalidate: (paths: readonly string[]) => void = () => {}
   readonly #ivy: IvyDirectory
 
   constructor(
@@ -216,7 +222,9 @@ export class IvyOperations implements MountOperations {
   async link(existing: string, newPath: string): Promise<void> {
     this.#writable(existing)
     this.#writable(newPath)
-    await this.fs.link(existing, newPath)
+    const attr = await this.fs.link(existing, newPath)
+    // The existing name's cached nlink and ctime are now old (its kernel inode is its own).
+    this.invalidate([...new Set([existing, ...this.paths.pathsOf([attr.ino])])])
   }
 
   async symlink(target: string, path: string, caller: Caller): Promise<void> {

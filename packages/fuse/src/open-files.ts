@@ -49,6 +49,12 @@ export class OpenFiles {
   readonly #files = new Map<string, OpenFile>()
   #nextHandle = 1
   #bufferedBytes = 0
+  /**
+   * Told of every commit of a file's pending changes. The record's time becomes the file's ctime
+   * and mtime, newer than the pending times the kernel was told of (a close commits after the
+   * kernel has cached them): the mount invalidates the file's paths here.
+   */
+  afterCommit: ((ino: string) => void) | undefined
 
   constructor(
     private readonly fs: FsPort,
@@ -212,6 +218,7 @@ export class OpenFiles {
     try {
       await this.fs.commit({ ino: file.ino }, pending.toCommit(committedSize))
       this.#bufferedBytes -= unstaged
+      this.afterCommit?.(file.ino)
     } catch (err) {
       // Keep the changes for the next flush or release if nothing newer was written meanwhile.
       if (file.pending.isEmpty) file.pending = pending

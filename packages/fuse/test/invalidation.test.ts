@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { describe, expect, test } from 'vitest'
-import { RememberedPaths } from '@ivyfs/fuse'
+import { constants } from 'node:fs'
+import { Filesystem, MemoryLog } from '@ivyfs/fs'
+import { IvyOperations, RememberedPaths } from '@ivyfs/fuse'
 import { EntryInvalidator } from '../src/invalidation.js'
 import { recordingLogger } from '../../../test/helpers/fuse-env.js'
 
@@ -58,5 +60,34 @@ describe('entry invalidator', () => {
     invalidator.close()
     invalidator.add(['/after'])
     expect(invalidator.queued).toBe(0)
+  })
+})
+
+describe('stale entries after this mount’s own changes', () => {
+  test('a close that commits and a new hard link name the paths the kernel cached before', async () => {
+    // Goal: the commit's record time becomes the file's ctime after the kernel cached the
+    // pending one, and a link leaves the other name's nlink old: both are invalidated.
+    const fs = await Filesystem.createOn(new MemoryLog({ publicKey: new Uint8Array(32).fill(9) }), {
+      lockMode: 'available'
+    })
+    const ops = new IvyOperations(fs, recordingLogger())
+    const stale: string[][] = []
+    const committed: string[] = []
+    ops.invalidate = (paths) => stale.push([...paths])
+    ops.openFiles.afterCommit = (ino) => committed.push(ino)
+    const caller = { uid: 0, gid: 0, pid: 1, umask: 0o022 }
+    const handle = await ops.create(
+      '/f',
+      constants.S_IFREG | 0o644,
+      constants.O_CREAT | constants.O_WRONLY,
+      caller
+    )
+    await ops.getattr('/f') // the kernel looks it up
+    await ops.write('/f', handle, Buffer.from('x'), 1, 0)
+    await ops.flush('/f', handle)
+    await ops.release('/f', handle)
+    expect(committed).toEqual([(await fs.getattr('/f')).ino])
+    await ops.link('/f', '/g')
+    expect(stale).toEqual([['/f']])
   })
 })
