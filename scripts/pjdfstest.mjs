@@ -34,10 +34,26 @@ function fail(code, message) {
   process.exit(code)
 }
 
+/** Every child still running: ended by PID if this script is interrupted. */
+const children = new Set()
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) child.kill('SIGTERM') // daemons unmount on SIGTERM
+    process.exit(2)
+  })
+}
+
+/** Spawns and tracks a child until it exits. */
+function track(child) {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
 /** Runs a program to completion: { code, stdout, stderr }. */
 function run(file, args, { timeoutMs = 60_000, echo = false } = {}) {
   return new Promise((done) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = track(spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {
@@ -105,7 +121,7 @@ class Daemon {
       this.mount
     ]
     if (bootstrap !== undefined) args.push('--bootstrap', bootstrap)
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    this.child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }))
     this.stderr = ''
     this.child.stderr.on('data', (chunk) => (this.stderr = (this.stderr + chunk).slice(-4000)))
     await waitFor(`the daemon of ${this.data} to mount`, async () => {
@@ -130,8 +146,9 @@ class Daemon {
 
 /**
  * "chmod/00.t (Wstat: 0 Tests: 119 Failed: 2)" + "Failed tests: 3, 5-6" -> ["chmod/00.t 3", ...].
- * The runner passes on only the plural "Failed tests:" lines, so a file with one failure says
- * which file but not which subtest: it becomes "chmod/00.t ?".
+ * The runner passes on only the first line of the plural "Failed tests:" lists, so a file with
+ * one failure, or the part of a long list that wrapped, says which file but not which subtests:
+ * each such failure becomes "chmod/00.t ?".
  */
 export function parseFailures(output) {
   const failures = []
@@ -153,9 +170,10 @@ export function parseFailures(output) {
     if (list === null || file === undefined) continue
     for (const part of list[1].split(',')) {
       const [from, to = from] = part.trim().split('-').map(Number)
-      for (let n = from; n <= to; n++) failures.push(`${file} ${n}`)
+      for (let n = from; n <= to; n++, unlisted--) failures.push(`${file} ${n}`)
     }
-    unlisted = 0
+    // A long list wraps, and the runner passes on only its first line: the rest count as "?".
+    unlisted = Math.max(0, unlisted)
   }
   close()
   return failures
