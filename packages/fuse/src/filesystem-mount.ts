@@ -25,7 +25,6 @@ export async function mountFilesystem(
   const handle = await mountOperations(operations, mountPoint, init)
   const { paths } = operations
   operations.invalidate = (stale) => handle.invalidate(stale)
-  operations.openFiles.afterCommit = (ino) => handle.invalidate(paths.pathsOf([ino]))
   const unsubscribe = fs.subscribe((change) =>
     // The kernel saw this mount's own changes happen, except through the other names of a file.
     handle.invalidate(change.local ? paths.linkedPathsOf(change.inos) : paths.pathsOf(change.inos))
@@ -39,7 +38,6 @@ export async function mountFilesystem(
     unmount: () =>
       (unmounting ??= (async () => {
         unsubscribe()
-        operations.openFiles.afterCommit = undefined
         operations.invalidate = () => {}
         await handle.unmount()
         await operations.openFiles.commitAll()

@@ -24,8 +24,8 @@ export const UTIME_OMIT = (1 << 30) - 2
 /** A caller for requests that carry no context (never expected from the kernel). */
 const NO_CALLER: Caller = { uid: 0, gid: 0, pid: 0, umask: 0o022 }
 
-/** The caller of the request being served (fuse-napi's AsyncLocalStorage-scoped context). */
-export type CallerSource = () => Caller
+/** The caller of the request being served (fuse-napi's AsyncLocalStorage-scoped context), if any. */
+export type CallerSource = () => Caller | null
 
 /** A 64-bit value fuse-napi passes as a number while exact, else as a bigint. */
 const num = (value: number | bigint): number => (typeof value === 'bigint' ? Number(value) : value)
@@ -34,9 +34,10 @@ const num = (value: number | bigint): number => (typeof value === 'bigint' ? Num
 export function toFuseOperations(
   ops: MountOperations,
   init: BoundInit,
-  callerOf: CallerSource = () => NO_CALLER
+  callerSource: CallerSource = () => null
 ): Fuse.OPERATIONS {
   const run = boundedRunner(init)
+  const callerOf = (): Caller => callerSource() ?? NO_CALLER
   const done = (cb: (code: number) => void) => (): void => cb(0)
   const path = (p: string | null): string => p ?? ''
   return {

@@ -49,8 +49,9 @@ export class IvyOperations implements MountOperations {
   readonly paths = new RememberedPaths(REMEMBERED_PATHS_MAX)
   /**
    * Where paths whose kernel entries this mount's own change left stale go (set by the mount;
-   * the invalidation runs after the request). The kernel updates what a request names, not the
-   * other names of a hard-linked file.
+   * the invalidation runs after the request): the other names of a new hard link, and a file
+   * whose close committed (the record's time becomes its ctime after the kernel cached the
+   * pending one).
    */
   invalidate: (paths: readonly string[]) => void = () => {}
   readonly #ivy: IvyDirectory
@@ -61,6 +62,7 @@ export class IvyOperations implements MountOperations {
     owner: { uid: number; gid: number } = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
   ) {
     this.openFiles = new OpenFiles(fs, logger)
+    this.openFiles.afterCommit = (ino) => this.invalidate(this.paths.pathsOf([ino]))
     this.#ivy = new IvyDirectory(fs, Date.now(), owner)
   }
 
@@ -268,7 +270,7 @@ export class IvyOperations implements MountOperations {
       mtimeMs: mtime.ms,
       atimeSubMsNs: atime.subMsNs,
       mtimeSubMsNs: mtime.subMsNs,
-      ctimeMs: Math.max(attr.ctimeMs, pending?.changedMs ?? 0),
+      ctimeMs: Math.max(attr.ctimeMs, changed ?? 0),
       rdev: attr.rdev
     }
   }

@@ -3,9 +3,9 @@
  * not need libfuse) and turns every way it can be missing into a FuseUnavailableError that names
  * the packages to install, instead of a dlopen stack trace.
  */
-import { accessSync, constants, existsSync } from 'node:fs'
+import { accessSync, constants } from 'node:fs'
 import { createRequire } from 'node:module'
-import { delimiter, dirname, join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import type Fuse from 'fuse-napi'
 import type { LoadFuseComponents } from './availability.js'
 import { FuseUnavailableError } from './errors.js'
@@ -34,19 +34,6 @@ export function loadFuse(components: LoadFuseComponents = {}): FuseClass {
   if (typeof module !== 'function') throw new FuseUnavailableError('addon', 'fuse-napi did not load a class')
   if (components.require === undefined) loaded = module as FuseClass
   return module as FuseClass
-}
-
-/** The file scripts/build-fuse-napi.mjs leaves beside the addon it built with use_ino. */
-const USE_INO_MARKER = join('build', 'Release', 'ivyfs-patch-2')
-
-/** True when the fuse-napi addon that loads was built with use_ino (st_ino from the filesystem). */
-export function fuseNapiHasUseIno(): boolean {
-  try {
-    const dir = dirname(createRequire(import.meta.url).resolve(`${FUSE_MODULE}/package.json`))
-    return existsSync(join(dir, USE_INO_MARKER))
-  } catch {
-    return false
-  }
 }
 
 function checkDevice(devicePath: string): void {

@@ -16,11 +16,11 @@ import {
 import { FuseError, MountFailedError, UnmountFailedError } from './errors.js'
 import type { LoadFuseComponents } from './availability.js'
 import { EntryInvalidator, type InvalidateEntry } from './invalidation.js'
-import { fuseNapiHasUseIno, loadFuse } from './loader.js'
+import { loadFuse } from './loader.js'
 import { silentLogger, type Logger } from './logger.js'
 import { findMount, prepareMountPoint } from './mount-point.js'
 import { toFuseOperations } from './fuse-adapter.js'
-import type { Caller, MountOperations } from './operations.js'
+import type { MountOperations } from './operations.js'
 
 /** A live FUSE server answers init quickly; no answer in this long means the mount failed. */
 const MOUNT_TIMEOUT_MS = 10_000
@@ -31,11 +31,10 @@ interface PathInvalidation {
   invalidatePath(path: string, cb: (err?: Error | null) => void): void
 }
 
-const USE_INO_MISSING =
+const UNPATCHED =
   "fuse-napi was not built by scripts/build-fuse-napi.mjs: st_ino is libfuse's own, so hard links " +
-  'show different inode numbers (run bash scripts/install.sh)'
-/** A caller for requests that carry no context (only outside a request; never expected). */
-const NO_CALLER: Caller = { uid: 0, gid: 0, pid: 0, umask: 0o022 }
+  'show different inode numbers, and remote changes below the root wait for the cache timeouts ' +
+  '(run bash scripts/install.sh)'
 
 export interface MountInit {
   logger?: Logger
@@ -104,8 +103,9 @@ export async function mountOperations(
   }
   // The handlers read the caller from the instance they are handed to: made just below.
   const box: { fuse?: IvyMount } = {}
-  const callerOf = (): Caller => box.fuse?.context() ?? NO_CALLER
-  const fuseOps = toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }, callerOf)
+  const fuseOps = toFuseOperations(ops, { logger, timeoutMs: handlerTimeout(init) }, () =>
+    box.fuse === undefined ? null : box.fuse.context()
+  )
   const mounted = new IvyMount(target, fuseOps, {
     timeout: FUSE_TIMEOUT_MS,
     defaultPermissions: true,
@@ -128,16 +128,16 @@ export async function mountOperations(
     throw err
   }
   const options = mounted._fuseOptions()
-  const useIno = fuseNapiHasUseIno()
-  logger.info(`mounted ${target}`, { options, maxConcurrency: mounted.maxConcurrency, useIno })
-  if (!useIno) logger.warn(USE_INO_MISSING)
-  // invalidatePath (scripts/build-fuse-napi.mjs) drops the inode's attributes and pages; without
-  // it, invalidateEntry works only for names in the root (it finds parents by st_ino).
+  // scripts/build-fuse-napi.mjs adds invalidatePath and use_ino together (one patched source):
+  // invalidatePath drops the inode's attributes and pages; without it, invalidateEntry works only
+  // for names in the root (it finds parents by st_ino).
   const patched = mounted as unknown as Partial<PathInvalidation>
-  const invalidate: InvalidateEntry =
-    typeof patched.invalidatePath === 'function'
-      ? (path, cb) => (patched as PathInvalidation).invalidatePath(path, cb)
-      : (path, cb) => mounted.invalidateEntry(path, cb)
+  const built = typeof patched.invalidatePath === 'function'
+  logger.info(`mounted ${target}`, { options, maxConcurrency: mounted.maxConcurrency, useIno: built })
+  if (!built) logger.warn(UNPATCHED)
+  const invalidate: InvalidateEntry = built
+    ? (path, cb) => (patched as PathInvalidation).invalidatePath(path, cb)
+    : (path, cb) => mounted.invalidateEntry(path, cb)
   const invalidator = new EntryInvalidator(invalidate, logger)
 
   let unmounting: Promise<void> | undefined
