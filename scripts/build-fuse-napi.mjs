@@ -12,15 +12,15 @@
 //    which is libfuse's node id only without use_ino: with it, every invalidation below the root
 //    names the wrong node and the kernel answers ENOENT (which fuse-napi reports as success).
 //
-// A marker beside the addon tells packages/fuse the changes are in. Safe to run again: it
-// rebuilds only when the marker is missing. Exits non-zero, saying why, when the build fails.
+// The mount tells the patched build by its invalidatePath. A marker beside the addon says it was
+// built here: safe to run again, it rebuilds only when the marker is missing. Exits non-zero,
+// saying why, when the build fails.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Also read by packages/fuse/src/loader.ts. */
 const MARKER = 'ivyfs-patch-2'
 const VERSION = '2.3.1'
 /** A parent node id no node has: the request's name is then a whole path (fuse_invalidate_path). */
