@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs pjdfstest (the POSIX filesystem suite) on fresh ivyfs mounts, started as a user would start
-// them (`ivy init`, `ivy daemon --mount`, `ivy invite`/`ivy join`), and compares the failures with
-// the list of known ones in test/pjdfstest/expected-failures.txt (each explained in docs/LIMITS.md).
+// Runs pjdfstest (the POSIX filesystem suite) on fresh ivyfs mounts, started as a user's would be
+// (init, invite/join, the daemon with --mount: bench/lib/daemons.mjs), and compares the failures
+// with the list of known ones in test/pjdfstest/expected-failures.txt (docs/LIMITS.md says why).
 //
 // Usage: node scripts/pjdfstest.mjs [--members 1|2] [--runner PATH] [TEST...]
 //   --members 2: a strict two-member filesystem, the other daemon running (every exclusive create
@@ -14,18 +14,13 @@
 // 2 when the suite could not run. Daemons are stopped by their PID; data lives in a temp dir.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { startDaemons } from '../bench/lib/daemons.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const CLI = join(root, 'packages/cli/dist/main.js')
 const EXPECTED = join(root, 'test/pjdfstest/expected-failures.txt')
-/** A daemon that has not mounted in this long is not going to. */
-const START_TIMEOUT_MS = 60_000
 /** The whole suite takes a few minutes on ext4; a FUSE mount more. */
 const SUITE_TIMEOUT_MS = 45 * 60_000
 
@@ -34,13 +29,23 @@ function fail(code, message) {
   process.exit(code)
 }
 
-/** Every child still running: ended by PID if this script is interrupted. */
+/** Every child still running, and the daemons: ended by PID if this script is interrupted. */
 const children = new Set()
+let stopDaemons = async () => {}
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    for (const child of children) child.kill('SIGTERM') // daemons unmount on SIGTERM
-    process.exit(2)
+    for (const child of children) endGroup(child, 'SIGTERM')
+    void stopDaemons().finally(() => process.exit(2)) // the daemons unmount on SIGTERM
   })
+}
+
+/** Signals a child and everything it started (each child leads its own process group). */
+function endGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
 }
 
 /** Spawns and tracks a child until it exits. */
@@ -53,7 +58,8 @@ function track(child) {
 /** Runs a program to completion: { code, stdout, stderr }. */
 function run(file, args, { timeoutMs = 60_000, echo = false } = {}) {
   return new Promise((done) => {
-    const child = track(spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+    // Its own process group: the runner's prove and test scripts end with it.
+    const child = track(spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true }))
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {
@@ -61,87 +67,12 @@ function run(file, args, { timeoutMs = 60_000, echo = false } = {}) {
       if (echo) process.stdout.write(chunk)
     })
     child.stderr.on('data', (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const timer = setTimeout(() => endGroup(child, 'SIGKILL'), timeoutMs)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       done({ code: code ?? (signal === null ? 1 : 128), stdout, stderr })
     })
   })
-}
-
-function freePort() {
-  return new Promise((done, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => done(port))
-    })
-  })
-}
-
-async function ivy(args, options) {
-  const result = await run(process.execPath, [CLI, ...args], options)
-  if (result.code !== 0)
-    throw new Error(`ivy ${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`)
-  return result.stdout
-}
-
-/** Waits, bounded, until `check` returns a value. */
-async function waitFor(what, check, timeoutMs = START_TIMEOUT_MS) {
-  const deadline = Date.now() + timeoutMs
-  for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((done) => setTimeout(done, pause))
-  }
-}
-
-/** One daemon: its data directory, address, mount point and process. */
-class Daemon {
-  constructor(dir, name, port) {
-    this.data = join(dir, name)
-    this.mount = join(dir, `${name}-mnt`)
-    this.address = `/ip4/127.0.0.1/tcp/${port}`
-    this.child = undefined
-  }
-
-  async start(bootstrap) {
-    await mkdir(this.mount, { recursive: true })
-    const args = [
-      CLI,
-      'daemon',
-      '--data',
-      this.data,
-      '--no-mdns',
-      '--listen',
-      this.address,
-      '--mount',
-      this.mount
-    ]
-    if (bootstrap !== undefined) args.push('--bootstrap', bootstrap)
-    this.child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }))
-    this.stderr = ''
-    this.child.stderr.on('data', (chunk) => (this.stderr = (this.stderr + chunk).slice(-4000)))
-    await waitFor(`the daemon of ${this.data} to mount`, async () => {
-      if (this.child.exitCode !== null) throw new Error(`daemon exited: ${this.stderr}`)
-      const status = await run(process.execPath, [CLI, 'status', '--json', '--data', this.data])
-      if (status.code !== 0) return undefined
-      return JSON.parse(status.stdout).mount ? true : undefined
-    })
-  }
-
-  /** Stops by PID: SIGTERM unmounts and exits cleanly; SIGKILL after a bound. */
-  async stop() {
-    const child = this.child
-    if (child === undefined || child.exitCode !== null) return
-    const exited = new Promise((done) => child.once('exit', done))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    await exited
-    clearTimeout(timer)
-  }
 }
 
 /**
@@ -212,28 +143,12 @@ async function main() {
   if (members !== 1 && members !== 2) fail(2, `--members must be 1 or 2, not ${values.members}`)
   const runner = values.runner ?? process.env.PJDFSTEST_RUN ?? resolve(root, '../shared/tools/pjdfstest/run')
   if (!existsSync(runner)) fail(2, `pjdfstest runner not found: ${runner}`)
-  const dir = await mkdtemp(join(tmpdir(), 'ivy-pjdfstest-'))
-  const daemons = []
+  // init, invite/join and `main.js run --mount` (what `ivy daemon --mount` runs), as the
+  // benchmarks start them; resolves once every daemon is mounted and knows every member.
+  const cluster = await startDaemons(root, members, { mount: true })
+  stopDaemons = cluster.stop
+  const [first] = cluster.daemons
   try {
-    const first = new Daemon(dir, 'm1', await freePort())
-    daemons.push(first)
-    await ivy(['init', '--data', first.data, '--no-mdns', '--listen', first.address])
-    await first.start()
-    if (members === 2) {
-      const second = new Daemon(dir, 'm2', await freePort())
-      daemons.push(second)
-      const { ticket } = JSON.parse(await ivy(['invite', '--json', '--data', first.data]))
-      await ivy(['join', ticket, '--data', second.data, '--no-mdns', '--listen', second.address], {
-        timeoutMs: 120_000
-      })
-      await second.start(first.address)
-      await waitFor('both members to be connected', async () => {
-        const status = JSON.parse(await ivy(['status', '--json', '--data', first.data]))
-        return status.members.length === 2 && status.members.every((member) => member.connected)
-          ? true
-          : undefined
-      })
-    }
     console.log(`pjdfstest: ${members} member(s), suite in ${first.mount}`)
     const started = Date.now()
     const result = await run(runner, [first.mount, ...positionals], {
@@ -242,7 +157,7 @@ async function main() {
     })
     console.log(`pjdfstest: ran in ${((Date.now() - started) / 1000).toFixed(0)} s`)
     if (result.code === 2 || !/passed, \d+ failed/.test(result.stdout))
-      fail(2, `the suite did not run:\n${result.stderr}`)
+      throw new Error(`the suite did not run:\n${result.stderr}`)
     const found = parseFailures(result.stdout)
     const expected = expectedFailures(existsSync(EXPECTED) ? readFileSync(EXPECTED, 'utf8') : '', members)
     const unexpected = found.filter((failure) => !expected.has(failure))
@@ -254,8 +169,7 @@ async function main() {
       process.exitCode = 1
     } else console.log(`pjdfstest: ${found.length} failures, all known (docs/LIMITS.md)`)
   } finally {
-    for (const daemon of daemons.reverse()) await daemon.stop()
-    await rm(dir, { recursive: true, force: true })
+    await cluster.stop()
   }
 }
 
