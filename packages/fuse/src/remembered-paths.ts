@@ -41,12 +41,7 @@ export class RememberedPaths {
    * entry without asking this mount again (a lookup it answers from libfuse's own node table).
    */
   pathsOf(inos: Iterable<string>): string[] {
-    const out: string[] = []
-    for (const ino of inos) {
-      const paths = this.#pathsOf.get(ino)
-      if (paths !== undefined) out.push(...paths)
-    }
-    return out
+    return this.#collect(inos, 1)
   }
 
   /**
@@ -55,10 +50,15 @@ export class RememberedPaths {
    * through one name leaves the others' cached attributes stale).
    */
   linkedPathsOf(inos: Iterable<string>): string[] {
+    return this.#collect(inos, 2)
+  }
+
+  /** The remembered paths of those of `inos` remembered under at least `pathsMin` paths. */
+  #collect(inos: Iterable<string>, pathsMin: number): string[] {
     const out: string[] = []
     for (const ino of inos) {
       const paths = this.#pathsOf.get(ino)
-      if (paths !== undefined && paths.size > 1) out.push(...paths)
+      if (paths !== undefined && paths.size >= pathsMin) out.push(...paths)
     }
     return out
   }
