@@ -131,3 +131,13 @@ assert(WRITE_BYTES_MAX + 64 * 1024 <= FILE_BYTES_MAX)
 assert(PACK_BYTES_MAX < 2 ** 32, 'pack offsets are u32 in index entries')
 assert(PACK_PREALLOCATE_BYTES < PACK_BYTES_MAX && RECORD_BYTES_MAX + 64 <= PACK_PREALLOCATE_BYTES)
 assert(BLOB_CHUNK_BYTES + HASH_BYTES <= RECORD_BYTES_MAX, 'a chunk frame is never larger than a record frame')
+/**
+ * The group commit of lazy appends (close, ordinary changes): their records are written at once
+ * and flushed in the background, one fdatasync after another while any are unsynced (about
+ * 0.3 ms each here). This bounds how old an unsynced record may get: once the oldest is this
+ * old, the next appends wait for their own flush, so a power loss loses at most this window.
+ * A killed daemon loses none of it (the kernel holds the writes).
+ */
+export const DURABILITY_WINDOW_MS = 20
+/** A background flush that failed is tried again after this long (and by every durable commit). */
+export const FLUSH_RETRY_MS = 100

@@ -41,7 +41,7 @@ export {
   LOCK_MODES,
   MEMBER_ACTIONS
 } from './op-codec.js'
-export { LogStore, type LogStoreInit, type AppendInit } from './log-store.js'
+export { LogStore, type LogStoreInit, type AppendInit, type DurableView } from './log-store.js'
 export type { IngestResult, IngestStatus } from './log-writer.js'
 export type { IsMember } from './ingest-check.js'
 export type { ForkEvidence } from './fork-evidence.js'

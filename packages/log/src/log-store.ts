@@ -3,7 +3,8 @@
  * a LevelDB (docs/FORMAT.md §5). Every write goes through the LogWriter (serialised,
  * group-committed, flushed); reads find frames through the index. The store is causally closed: a
  * record is held only once everything it depends on is held, and onRecord announces records in
- * an order consistent with causality, after they are durable.
+ * an order consistent with causality, once written. A lazy append is durable a moment later (the
+ * group commit); the `durable` view (what the network may send) holds only durable records.
  */
 import assert from 'node:assert/strict'
 import type { Hash, Op, SignedRecord } from './types.js'
@@ -28,11 +29,29 @@ export interface LogStoreInit {
   keys: KeyPair
   /** Whether a foreign record's author may write it; default: everyone may. */
   isMember?: IsMember
+  /** A background flush of lazy appends failed (it is retried); default: ignored. */
+  onFlushFailure?: (err: unknown) => void
 }
 
 export interface AppendInit {
   /** The record's wall-clock time (default Date.now()): informational only. */
   timeMs?: number
+  /**
+   * Default true: resolve once durable. False: resolve once written (a killed process loses
+   * nothing; the kernel holds it) and let the group commit make it durable within
+   * DURABILITY_WINDOW_MS. Either way the record reaches the `durable` view only once durable.
+   */
+  durable?: boolean
+}
+
+/** The records of a store that are durable: all a peer may be sent (a power loss keeps them). */
+export interface DurableView {
+  /** Highest durable seq per author, as a new map. */
+  versionVector(): VersionVector
+  /** Durable records of author: seqs 0 .. length - 1. */
+  length(author: Uint8Array): number
+  /** Calls listener with each record once durable, in causal order; returns the unsubscribe. */
+  onRecord(listener: (record: SignedRecord) => void): () => void
 }
 
 /** Test seam (not exported from index.ts): components a store opened with `init` uses. */
@@ -53,6 +72,11 @@ export class LogStore {
   readonly #heads: Map<string, AuthorHead>
   readonly #writer: LogWriter
   readonly #listeners = new Set<(record: SignedRecord) => void>()
+  readonly #durableListeners = new Set<(record: SignedRecord) => void>()
+  /** Durable records per author (lengths); only lazy local appends are ever behind #heads. */
+  readonly #durableLengths = new Map<string, number>()
+  /** What the network may send: durable records only. */
+  readonly durable: DurableView
   readonly #external = new Map<string, Sublevel>()
   #closed: Promise<void> | undefined
 
@@ -73,8 +97,23 @@ export class LogStore {
       heads: parts.heads,
       forkKeys: parts.forkKeys,
       readId: async (authorHex, seq) => parts.records.readId(authorHex, seq),
-      committed: (records) => this.#announce(records)
+      ...(init.onFlushFailure && { flushFailed: init.onFlushFailure }),
+      written: (records) => announce(this.#listeners, records),
+      durable: (records) => {
+        for (const record of records) this.#durableLengths.set(toHex(record.body.author), record.body.seq + 1)
+        announce(this.#durableListeners, records)
+      }
     })
+    for (const [authorHex, head] of parts.heads) this.#durableLengths.set(authorHex, head.length)
+    this.durable = {
+      versionVector: () => {
+        const vector: VersionVector = new Map()
+        for (const [author, length] of this.#durableLengths) vector.set(author, length - 1)
+        return vector
+      },
+      length: (author) => this.#durableLengths.get(toHex(author)) ?? 0,
+      onRecord: (listener) => subscribe(this.#durableListeners, listener)
+    }
     const write = (durable: boolean) => async (puts: Parameters<LogWriter['putBlobs']>[0]) => {
       this.#checkOpen()
       return this.#writer.putBlobs(puts, durable)
@@ -92,10 +131,16 @@ export class LogStore {
     return new LogStore(init, await openStoreParts(init.path, init.fsId, injected.get(init) ?? {}))
   }
 
-  /** Builds, signs and durably stores one record holding all of `ops` (all or nothing). */
+  /** Builds, signs and stores one record holding all of `ops` (all or nothing); see AppendInit. */
   async append(ops: Op[], init: AppendInit = {}): Promise<SignedRecord> {
     this.#checkOpen()
-    return this.#writer.append([...ops], init.timeMs ?? Date.now())
+    return this.#writer.append([...ops], init.timeMs ?? Date.now(), init.durable ?? true)
+  }
+
+  /** Resolves once every record and chunk written before the call is durable (fsync). */
+  async sync(): Promise<void> {
+    this.#checkOpen()
+    return this.#writer.sync()
   }
 
   /** Verifies and stores a record from a peer; throws a typed RecordError (store unchanged). */
@@ -161,14 +206,12 @@ export class LogStore {
   }
 
   /**
-   * Calls listener with every newly stored record (local or foreign), once durable, in causal
+   * Calls listener with every newly stored record (local or foreign), once written, in causal
    * order. A listener that throws does not undo the commit: its error is rethrown asynchronously
    * (an uncaught exception, as for any programmer error). Returns the unsubscribe function.
    */
   onRecord(listener: (record: SignedRecord) => void): () => void {
-    const wrapped = (record: SignedRecord): void => listener(record)
-    this.#listeners.add(wrapped)
-    return () => this.#listeners.delete(wrapped)
+    return subscribe(this.#listeners, listener)
   }
 
   /** A sublevel of this store's LevelDB for another package's state (string keys, byte values). */
@@ -196,17 +239,26 @@ export class LogStore {
   #checkOpen(): void {
     if (this.#closed !== undefined) throw new StoreClosedError()
   }
+}
 
-  #announce(records: SignedRecord[]): void {
-    for (const record of records) {
-      for (const listener of this.#listeners) {
-        try {
-          listener(record)
-        } catch (err) {
-          process.nextTick(() => {
-            throw err
-          })
-        }
+type Listener = (record: SignedRecord) => void
+
+function subscribe(listeners: Set<Listener>, listener: Listener): () => void {
+  const wrapped: Listener = (record) => listener(record)
+  listeners.add(wrapped)
+  return () => listeners.delete(wrapped)
+}
+
+/** Tells each listener of each record; a throwing listener's error is rethrown asynchronously. */
+function announce(listeners: Set<Listener>, records: SignedRecord[]): void {
+  for (const record of records) {
+    for (const listener of listeners) {
+      try {
+        listener(record)
+      } catch (err) {
+        process.nextTick(() => {
+          throw err
+        })
       }
     }
   }

@@ -1,14 +1,23 @@
 /**
  * The one write path of a LogStore. Local appends, foreign records and blob puts are queued;
  * each group is checked against the pending heads, written to the packs as one commit (one write
- * and, unless it holds only chunks from the network, one flush), and only then made visible:
- * index entries and heads handed to the write-behind index, promises resolved, records announced.
+ * and, unless it holds only lazy jobs, one flush), and only then made visible: index entries and
+ * heads handed to the write-behind index, promises resolved, records announced as written. A
+ * lazy group (ordinary local changes, network chunks) is made durable by the background flush
+ * that follows it (the group commit, DURABILITY_WINDOW_MS); records are announced as durable,
+ * which is what lets the network send them, only once a flush covers them.
  * A job that fails its checks is rejected alone; a failed commit rejects its group and changes
  * nothing in memory (the packs are cut back to their last durable point).
  */
 import assert from 'node:assert/strict'
 import type { Hash, Op, SignedRecord } from './types.js'
-import { COMMIT_BYTES_MAX, FORMAT_VERSION, RECORD_BYTES_MAX } from './constants.js'
+import {
+  COMMIT_BYTES_MAX,
+  DURABILITY_WINDOW_MS,
+  FLUSH_RETRY_MS,
+  FORMAT_VERSION,
+  RECORD_BYTES_MAX
+} from './constants.js'
 import { bytesEqual, fromHex, toHex } from './bytes.js'
 import type { KeyPair } from './keys.js'
 import type { Sublevel, Sublevels } from './database.js'
@@ -17,7 +26,7 @@ import { CommitQueue } from './commit-queue.js'
 import { PendingHeads } from './pending-heads.js'
 import { placeForeign, type IsMember } from './ingest-check.js'
 import { encodeHead, forkKey, recordKey, type AuthorHead } from './layout.js'
-import { chunkFrame, encodePosition, frameBytes, type Frame } from './pack-frame.js'
+import { chunkFrame, encodePosition, frameBytes, type Frame, type PackPoint } from './pack-frame.js'
 import type { IndexPut, PackIndex } from './pack-index.js'
 import type { PackWriter } from './pack-writer.js'
 import { signRecord } from './record-codec.js'
@@ -45,8 +54,14 @@ export interface LogWriterComponents {
   /** Fork evidence keys per author, likewise. */
   forkKeys: Map<string, Set<string>>
   readId: (authorHex: string, seq: number) => Promise<Hash>
-  /** Called with the newly stored records of a durable batch, in commit order. */
-  committed: (records: SignedRecord[]) => void
+  /** Called with the newly stored records of each written batch, in commit order. */
+  written: (records: SignedRecord[]) => void
+  /** Called with records once they are durable, in commit order (after `written`). */
+  durable: (records: SignedRecord[]) => void
+  /** A background flush failed (it is tried again); for the log. */
+  flushFailed?: (err: unknown) => void
+  /** The clock of the durability window (tests). */
+  nowMs?: () => number
 }
 
 interface Settle<T> {
@@ -54,9 +69,10 @@ interface Settle<T> {
   reject: (err: unknown) => void
 }
 type Job =
-  | ({ kind: 'append'; ops: Op[]; timeMs: number } & Settle<SignedRecord>)
+  | ({ kind: 'append'; ops: Op[]; timeMs: number; durable: boolean } & Settle<SignedRecord>)
   | ({ kind: 'ingest'; record: SignedRecord } & Settle<IngestResult>)
   | ({ kind: 'blobs'; puts: BlobPut[]; durable: boolean } & Settle<void>)
+  | ({ kind: 'sync' } & Settle<void>)
 
 /** A frame to write and the index entry that will name it. */
 interface Put {
@@ -67,7 +83,7 @@ interface Put {
 /** One staged job: its frames, and what to tell its caller once they are written (or not). */
 interface Staged {
   puts: Put[]
-  /** Whether the job needs its frames flushed before it is settled (all but network chunks). */
+  /** Whether the job needs its frames (and all before them) flushed before it is settled. */
   durable: boolean
   settle: () => void
   reject: (err: unknown) => void
@@ -82,16 +98,30 @@ export class LogWriter {
   readonly #c: LogWriterComponents
   readonly #selfHex: string
   readonly #queue = new CommitQueue<Job>(async (group) => this.#commitGroup(group))
+  readonly #nowMs: () => number
+  /** Written groups not yet durable, oldest first: their records, end point and time written. */
+  readonly #lazy: Array<{ records: SignedRecord[]; end: PackPoint; atMs: number }> = []
+  /** Lazy chunk frames were written since the last flush (they have no records to wait for). */
+  #lazyChunks = false
+  #flushing: Promise<void> | undefined
+  #retry: NodeJS.Timeout | undefined
 
   constructor(components: LogWriterComponents) {
     this.#c = components
     this.#selfHex = toHex(components.keys.publicKey)
+    this.#nowMs = components.nowMs ?? (() => performance.now())
   }
 
-  async append(ops: Op[], timeMs: number): Promise<SignedRecord> {
+  /** Durable when it resolves, or (`durable` false) written and made durable by the group commit. */
+  async append(ops: Op[], timeMs: number, durable = true): Promise<SignedRecord> {
     return new Promise((resolve, reject) =>
-      this.#queue.push({ kind: 'append', ops, timeMs, resolve, reject })
+      this.#queue.push({ kind: 'append', ops, timeMs, durable, resolve, reject })
     )
+  }
+
+  /** Resolves once everything written before the call is durable (fsync). */
+  async sync(): Promise<void> {
+    return new Promise((resolve, reject) => this.#queue.push({ kind: 'sync', resolve, reject }))
   }
 
   /** A record already decoded and verified (checkForeignBytes). */
@@ -106,8 +136,11 @@ export class LogWriter {
     )
   }
 
+  /** Resolves once every queued job is settled and no background flush is running. */
   async idle(): Promise<void> {
     await this.#queue.idle()
+    while (this.#flushing !== undefined) await this.#flushing
+    clearTimeout(this.#retry)
   }
 
   async #commitGroup(jobs: Job[]): Promise<Job[]> {
@@ -138,8 +171,17 @@ export class LogWriter {
       }
     }
     const puts = staged.flatMap((step) => step.puts)
+    let durable = false
     try {
-      if (puts.length > 0) this.#index(puts, await this.#write(puts, staged), group.pending)
+      if (puts.length > 0) {
+        const written = await this.#write(puts, staged)
+        durable = written.durable
+        this.#index(puts, written, group.pending)
+      } else if (staged.some((step) => step.durable)) {
+        await this.#c.packs.sync() // a sync job: everything written so far
+        this.#c.index.durable(this.#c.packs.durable)
+        durable = true
+      }
     } catch (err) {
       for (const step of staged) step.reject(err)
       return jobs.slice(index)
@@ -147,8 +189,60 @@ export class LogWriter {
     for (const [authorHex, head] of group.pending.changed()) this.#c.heads.set(authorHex, head)
     for (const [authorHex, keys] of group.forkKeys) this.#c.forkKeys.set(authorHex, keys)
     for (const step of staged) step.settle()
-    this.#c.committed(group.pending.records)
+    const records = group.pending.records
+    this.#c.written(records)
+    if (durable) {
+      this.#madeDurable(this.#c.packs.durable)
+      if (records.length > 0) this.#c.durable(records)
+    } else if (puts.length > 0) {
+      if (records.length > 0) this.#lazy.push({ records, end: this.#c.packs.end, atMs: this.#nowMs() })
+      else this.#lazyChunks = true
+      this.#startFlush()
+    }
     return jobs.slice(index)
+  }
+
+  /** Whether the oldest unsynced record is past the durability window (appends then wait). */
+  #overdue(): boolean {
+    const oldest = this.#lazy[0]
+    return oldest !== undefined && this.#nowMs() - oldest.atMs >= DURABILITY_WINDOW_MS
+  }
+
+  /** Starts the background flush of lazy groups, unless one runs (it starts the next itself). */
+  #startFlush(): void {
+    if (this.#flushing !== undefined || this.#retry !== undefined) return
+    if (this.#lazy.length === 0 && !this.#lazyChunks) return
+    this.#lazyChunks = false
+    this.#flushing = this.#c.packs.flush().then(
+      (point) => {
+        this.#flushing = undefined
+        this.#c.index.durable(point)
+        this.#madeDurable(point)
+        this.#startFlush()
+      },
+      (err: unknown) => {
+        this.#flushing = undefined
+        this.#lazyChunks = true
+        this.#c.flushFailed?.(err)
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined
+          this.#startFlush()
+        }, FLUSH_RETRY_MS)
+        this.#retry.unref()
+      }
+    )
+  }
+
+  /** Announces the lazy groups a flush to `point` made durable. */
+  #madeDurable(point: PackPoint): void {
+    let covered = 0
+    for (const group of this.#lazy) {
+      if (group.end.pack > point.pack || (group.end.pack === point.pack && group.end.offset > point.offset))
+        break
+      covered++
+    }
+    if (covered === 0) return
+    for (const group of this.#lazy.splice(0, covered)) this.#c.durable(group.records)
   }
 
   async #stage(job: Job, group: Group): Promise<Staged> {
@@ -157,7 +251,7 @@ export class LogWriter {
         const record = this.#buildLocal(job.ops, job.timeMs, group.pending)
         return {
           puts: [this.#recordPut(record)],
-          durable: true,
+          durable: job.durable || this.#overdue(),
           settle: () => job.resolve(record),
           reject: job.reject
         }
@@ -172,6 +266,8 @@ export class LogWriter {
       }
       case 'ingest':
         return this.#stageIngest(job, group)
+      case 'sync':
+        return { puts: [], durable: true, settle: () => job.resolve(), reject: job.reject }
     }
   }
 
@@ -230,19 +326,11 @@ export class LogWriter {
   async #write(puts: Put[], staged: Staged[]): Promise<{ entries: IndexPut[]; durable: boolean }> {
     const failure = this.#c.index.failure
     if (failure !== undefined) throw failure // LevelDB failed: refuse writes it could not index
-    const durable = staged.some((step) => step.durable && step.puts.length > 0) || this.#c.packs.mustSync
-    let positions
-    try {
-      // A lone job is most likely an awaited append: write it with the lowest latency (blocking).
-      positions = await this.#c.packs.commit(
-        puts.map((put) => put.frame),
-        durable,
-        staged.length === 1
-      )
-    } catch (err) {
-      this.#c.index.discardUnsynced() // the packs were cut back to their last durable point
-      throw err
-    }
+    const durable = staged.some((step) => step.durable) || this.#c.packs.mustSync
+    // A lone job is most likely an awaited append: write it with the lowest latency (blocking).
+    // A failed commit is cut back to the last written one: earlier entries stay.
+    const frames = puts.map((put) => put.frame)
+    const positions = await this.#c.packs.commit(frames, durable, staged.length === 1)
     const entries = puts.map((put, index) => {
       const position = positions[index]
       assert(position !== undefined)
@@ -262,6 +350,7 @@ export class LogWriter {
       if (put.frame.kind === 'record' && bytes !== undefined) this.#c.records.remember(put.key, bytes)
     }
     const bytes = puts.reduce((sum, put) => sum + frameBytes(put.frame), 0)
-    this.#c.index.add(entries, puts.length, bytes, written.durable ? this.#c.packs.durable : undefined)
+    const durable = written.durable ? this.#c.packs.durable : undefined
+    this.#c.index.add(entries, puts.length, bytes, durable, this.#c.packs.end)
   }
 }

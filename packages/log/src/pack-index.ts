@@ -67,7 +67,8 @@ export class PackIndex {
   readonly #db: Database
   readonly #meta: Sublevel
   readonly #pending = new Map<Sublevel, Map<string, Uint8Array>>()
-  #unsynced: IndexPut[] = []
+  /** Entries of commits not yet durable, in commit order, each batch with its commit's end. */
+  #unsynced: Array<{ puts: readonly IndexPut[]; end: PackPoint | undefined }> = []
   #eligible: IndexPut[] = []
   /** The pack point every eligible entry lies before. */
   #durable: PackPoint
@@ -112,14 +113,13 @@ export class PackIndex {
   }
 
   /**
-   * Entries of one commit. With `durable` (the pack point of a flush covering them), they and
-   * every earlier unsynced entry go to LevelDB; without, they wait for a later flush.
+   * Entries of one commit, which ends at `end`. With `durable` (the pack point of a flush
+   * covering them), they and every earlier unsynced entry go to LevelDB; without, they wait for a
+   * flush that reaches `end` (any flush, when `end` is not given).
    */
-  add(puts: readonly IndexPut[], frames: number, bytes: number, durable?: PackPoint): void {
-    for (const put of puts) {
-      this.#sublevelMap(put.sublevel).set(put.key, put.value)
-      this.#unsynced.push(put)
-    }
+  add(puts: readonly IndexPut[], frames: number, bytes: number, durable?: PackPoint, end?: PackPoint): void {
+    for (const put of puts) this.#sublevelMap(put.sublevel).set(put.key, put.value)
+    this.#unsynced.push({ puts, end })
     this.#framesSinceSync += frames
     this.#bytesSinceSync += bytes
     if (durable !== undefined) this.durable(durable)
@@ -128,10 +128,18 @@ export class PackIndex {
   /** The packs are durable up to `point`: every entry staged so far may go to LevelDB. */
   durable(point: PackPoint): void {
     this.#durable = { ...point }
-    if (this.#unsynced.length > 0) {
-      this.#eligible.push(...this.#unsynced)
-      this.#unsynced = []
+    let covered = 0
+    for (const batch of this.#unsynced) {
+      const end = batch.end
+      if (
+        end !== undefined &&
+        (end.pack > point.pack || (end.pack === point.pack && end.offset > point.offset))
+      )
+        break
+      this.#eligible.push(...batch.puts)
+      covered++
     }
+    this.#unsynced.splice(0, covered)
     this.#repair(false) // a commit was just made durable: the disk may have room again
     this.#schedule()
   }
@@ -142,7 +150,7 @@ export class PackIndex {
    */
   discardUnsynced(): void {
     const lost = new Map<Sublevel, Set<string>>()
-    for (const put of this.#unsynced) {
+    for (const put of this.#unsynced.flatMap((batch) => batch.puts)) {
       if (!this.#forget(put)) continue
       let keys = lost.get(put.sublevel)
       if (keys === undefined) lost.set(put.sublevel, (keys = new Set()))
@@ -153,6 +161,10 @@ export class PackIndex {
       if (lost.get(put.sublevel)?.has(put.key) === true)
         this.#sublevelMap(put.sublevel).set(put.key, put.value)
     }
+  }
+
+  #unsyncedEntries(): number {
+    return this.#unsynced.reduce((sum, batch) => sum + batch.puts.length, 0)
   }
 
   /** The value of an entry not yet in LevelDB (newest first), if any. */
@@ -216,7 +228,7 @@ export class PackIndex {
   }
 
   #backlogFull(): boolean {
-    const entries = this.#eligible.length + this.#unsynced.length + this.#inFlight.length
+    const entries = this.#eligible.length + this.#unsyncedEntries() + this.#inFlight.length
     return entries >= INDEX_BACKLOG_ENTRIES_MAX || this.#bytesSinceSync >= INDEX_BACKLOG_BYTES_MAX
   }
 

@@ -4,10 +4,16 @@
  * next frame would not fit, ending the old one with a seal frame. The current pack is zero-filled
  * ahead of its end in the background (PACK_PREALLOCATE_BYTES) so small flushes carry no metadata.
  *
- * After a failed commit or flush the packs are cut back to the last durable point (which also
- * drops any unsynced chunk frames after it), so a failure leaves nothing half-written behind and
- * the next commit works once the disk does (a full disk that has room again). If even the cut
- * fails, every later commit and flush first tries it again, and fails with its error until then.
+ * A commit need not be durable: lazy commits (ordinary local changes, chunks from the network)
+ * are written into the page cache, which a killed process does not lose, and flush() makes them
+ * durable later, in the background, while further commits go on (the group commit of close).
+ *
+ * After a failed commit the packs are cut back to the end of the last commit that was written
+ * (frames of earlier lazy commits stay, to be made durable by a later flush), so a failure leaves
+ * nothing half-written behind and the next commit works once the disk does (a full disk that has
+ * room again). If even the cut fails, every later commit and flush first tries it again, and fails
+ * with its error until then. A failed flush cuts nothing: the frames are still written, and the
+ * next flush tries again.
  */
 import assert from 'node:assert/strict'
 import {
@@ -57,6 +63,14 @@ export class PackWriter {
   #fill: Promise<void> | undefined
   #fillRange = { from: 0, to: 0 }
   #durable: PackPoint
+  /** The end of the last commit that was written in full: a failed commit is cut back to it. */
+  #written: PackPoint
+  /** The background flush in flight (flush()): a cut waits for it, and so do closes. */
+  #flushing: Promise<void> | undefined
+  /** Sealed packs made durable while a flush was in flight: closed when it ends. */
+  readonly #closeLater = new Set<PackFile>()
+  /** The cut in progress: a flush waits for it. */
+  #cutting: Promise<void> | undefined
   readonly #unsynced = new Set<PackFile>()
   #unsyncedBytes = 0
   #failure: unknown
@@ -74,6 +88,7 @@ export class PackWriter {
     this.#end = end.offset
     this.#zeroed = end.offset
     this.#durable = { ...end }
+    this.#written = { ...end }
   }
 
   /** The end of the packs as of the last flush: every frame before it is durable. */
@@ -94,8 +109,8 @@ export class PackWriter {
    * Writes the frames in order and returns their positions; when `durable`, they (and every
    * frame before them) are on stable storage when this resolves. `blocking` asks for the lowest
    * latency (one caller waits, nothing else is queued): a small commit is then written and flushed
-   * synchronously. On failure nothing after the last durable point remains, and the error is
-   * rethrown.
+   * synchronously. On failure nothing of this commit remains (earlier ones stay, durable or not),
+   * and the error is rethrown.
    */
   async commit(frames: readonly Frame[], durable: boolean, blocking = false): Promise<PackPosition[]> {
     await this.#rewound()
@@ -110,6 +125,7 @@ export class PackWriter {
       const small = bytes <= this.#syncCommitBytesMax && segments.length === 1
       if (blocking && small) this.#writeSmall(segments, durable)
       else await this.#writeLarge(segments, durable)
+      this.#written = this.end
       if (durable) this.#synced()
       else this.#unsyncedBytes += bytes
       if (bytes <= SYNC_COMMIT_BYTES_MAX) this.#preallocate() // bulk writes gain nothing from it
@@ -121,22 +137,64 @@ export class PackWriter {
   }
 
   /**
-   * Makes every frame written so far durable (close). On failure the unsynced frames (chunks from
-   * the network) are cut off like a failed commit's, and the error is rethrown.
+   * Makes every frame written so far durable (close, fsync). On failure nothing is cut (the
+   * frames are written; a later sync or flush tries again) and the error is rethrown.
    */
   async sync(): Promise<void> {
     await this.#rewound()
-    try {
-      await Promise.all([...this.#unsynced].map(async (file) => file.datasync()))
-    } catch (err) {
-      await this.#rewind()
-      throw err
-    }
+    while (this.#flushing !== undefined) await this.#flushing
+    await Promise.all([...this.#unsynced].map(async (file) => file.datasync()))
     this.#synced()
   }
 
+  /**
+   * The background half of a lazy commit: makes every frame written before the call durable and
+   * resolves with the new durable point, while later commits go on writing (they are not
+   * covered). One flush runs at a time: a call during another waits for it and then flushes.
+   * On failure nothing is cut and the error is rethrown (the caller tries again later).
+   */
+  async flush(): Promise<PackPoint> {
+    for (;;) {
+      if (this.#flushing !== undefined) await this.#flushing
+      else if (this.#failure !== undefined || this.#cutting !== undefined) await this.#rewound()
+      else break
+    }
+    const point = this.end
+    const bytes = this.#unsyncedBytes
+    const files = [...this.#unsynced]
+    const current = this.#file
+    if (files.length === 0) return this.durable
+    const run = Promise.all(files.map(async (file) => file.datasync()))
+    this.#flushing = run.then(
+      () => undefined,
+      () => undefined
+    )
+    try {
+      await run
+    } finally {
+      this.#flushing = undefined
+    }
+    // No cut ran meanwhile (a cut waits for the flush), so `point` is still within the packs.
+    if (isAfter(point, this.#durable)) this.#durable = point
+    this.#unsyncedBytes = Math.max(0, this.#unsyncedBytes - bytes)
+    for (const file of files) if (file !== current) this.#release(file) // sealed before the flush
+    if (!isAfter(this.end, point)) this.#unsynced.clear()
+    for (const file of this.#closeLater) file.close()
+    this.#closeLater.clear()
+    return this.durable
+  }
+
+  /** A sealed pack that is durable: closed now, or after the flush in flight that may use it. */
+  #release(file: PackFile): void {
+    if (!this.#unsynced.delete(file)) return
+    if (this.#flushing === undefined) file.close()
+    else this.#closeLater.add(file)
+  }
+
   async close(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing
     await this.#fill
+    for (const file of this.#closeLater) file.close()
     for (const file of this.#unsynced) if (file !== this.#file) file.close()
     this.#file.close()
   }
@@ -211,7 +269,7 @@ export class PackWriter {
 
   /** Everything written is durable: sealed packs can be closed. */
   #synced(): void {
-    for (const file of this.#unsynced) if (file !== this.#file) file.close()
+    for (const file of [...this.#unsynced]) if (file !== this.#file) this.#release(file)
     this.#unsynced.clear()
     this.#unsyncedBytes = 0
     this.#durable = this.end
@@ -244,24 +302,35 @@ export class PackWriter {
 
   /** Retries a cut that failed before; throws its error while it still fails. */
   async #rewound(): Promise<void> {
+    while (this.#cutting !== undefined) await this.#cutting
     if (this.#failure === undefined) return
     await this.#rewind()
     if (this.#failure !== undefined) throw this.#failure
   }
 
-  /**
-   * Cuts the packs back to the last durable point; on failure, remembers the error (#rewound
-   * tries again). Each step may be repeated: a file is closed once, removed packs stay removed.
-   */
+  /** The cut of #cut, one at a time. */
   async #rewind(): Promise<void> {
+    while (this.#cutting !== undefined) await this.#cutting
+    this.#cutting = this.#cut().finally(() => (this.#cutting = undefined))
+    await this.#cutting
+  }
+
+  /**
+   * Cuts the packs back to the end of the last written commit; on failure, remembers the error
+   * (#rewound tries again). Each step may be repeated: a file is closed once, removed packs stay
+   * removed. Frames before that point that are not yet durable stay unsynced (a flush covers them).
+   */
+  async #cut(): Promise<void> {
     try {
       await this.#fill
-      const point = this.#durable
+      while (this.#flushing !== undefined) await this.#flushing
+      const point = this.#written
       for (const file of [...this.#unsynced]) {
+        const keep = file.number < point.pack || (file === this.#file && file.number === point.pack)
+        if (keep) continue
         this.#unsynced.delete(file)
         if (file !== this.#file) file.close()
       }
-      this.#unsyncedBytes = 0
       if (this.#file.number !== point.pack) {
         for (const number of this.#dir.list()) if (number > point.pack) this.#dir.remove(number)
         const file = this.#dir.open(point.pack)
@@ -269,6 +338,8 @@ export class PackWriter {
         this.#file = file
       }
       this.#file.truncate(point.offset)
+      if (isAfter(point, this.#durable)) this.#unsynced.add(this.#file)
+      else this.#unsyncedBytes = 0
       this.#end = point.offset
       this.#zeroed = point.offset
       this.#failure = undefined
@@ -276,4 +347,8 @@ export class PackWriter {
       this.#failure = err
     }
   }
+}
+
+function isAfter(a: PackPoint, b: PackPoint): boolean {
+  return a.pack > b.pack || (a.pack === b.pack && a.offset > b.offset)
 }

@@ -57,6 +57,7 @@ export async function openStoreParts(
     const heads = await readHeads(sub)
     const forkKeys = await loadForkKeys(sub)
     const checkpoint = await readCheckpoint(sub)
+    syncTail(dir, checkpoint.pack)
     const { end } = await recover({ fsId, db, sub, dir, heads, forkKeys, checkpoint })
     packs = new PackWriter(dir, end, components.packWriter)
     const { freeBytes } = components
@@ -78,13 +79,29 @@ export async function openStoreParts(
   }
 }
 
+/**
+ * Flushes the packs from the checkpoint's on: after a killed daemon they may hold lazy appends the
+ * kernel has not written yet, and recovery is about to treat every frame it finds as durable.
+ */
+function syncTail(dir: PackDirectory, fromPack: number): void {
+  for (const number of dir.list()) {
+    if (number < fromPack) continue
+    const file = dir.open(number)
+    try {
+      file.datasyncSync()
+    } finally {
+      file.close()
+    }
+  }
+}
+
 /** Makes everything durable and indexed, then closes; rethrows the first failure at the end. */
 export async function closeStoreParts(parts: StoreParts): Promise<void> {
   let failure: unknown
   try {
     await parts.packs.sync()
   } catch (err) {
-    failure = err // only unsynced chunks from the network are lost: the packs were cut before them
+    failure = err // the next open finds the unsynced frames (if they survive) and indexes them
     parts.index.discardUnsynced()
   }
   try {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, test } from 'vitest'
 import { LogWriter } from '../src/log-writer.js'
 import { openPackDirectory } from '../src/pack-file.js'
 import { closeStoreParts, openStoreParts, type StoreParts } from '../src/store-open.js'
-import { toHex, type Op, type SignedRecord } from '../src/index.js'
+import { DURABILITY_WINDOW_MS, toHex, type Op, type SignedRecord } from '../src/index.js'
 import { FaultyPackDirectory } from './faulty-packs.js'
 import { ino, testFs } from './helpers.js'
 
@@ -30,12 +30,22 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
+interface Announced {
+  writer: LogWriter
+  /** Records announced as written, and as durable. */
+  announced: SignedRecord[]
+  durable: SignedRecord[]
+}
+
 /** A writer over the store parts, recording what it announces. */
-function writer(): { writer: LogWriter; announced: SignedRecord[] } {
+function writer(nowMs?: () => number): Announced {
   const announced: SignedRecord[] = []
+  const durable: SignedRecord[] = []
   return {
     announced,
+    durable,
     writer: new LogWriter({
+      ...(nowMs && { nowMs }),
       sub: parts.sub,
       packs: parts.packs,
       index: parts.index,
@@ -46,7 +56,8 @@ function writer(): { writer: LogWriter; announced: SignedRecord[] } {
       heads: parts.heads,
       forkKeys: parts.forkKeys,
       readId: async (authorHex, seq) => parts.records.readId(authorHex, seq),
-      committed: (records) => announced.push(...records)
+      written: (records) => announced.push(...records),
+      durable: (records) => durable.push(...records)
     })
   }
 }
@@ -83,4 +94,60 @@ test('a failed write rejects its group, changes nothing, and the next group succ
   parts = await open()
   expect(parts.heads.get(toHex(fs.creator.publicKey))).toMatchObject({ length: 1, headId: record.id })
   expect((await parts.records.readId(toHex(fs.creator.publicKey), 0)).byteLength).toBe(32)
+})
+
+test('a lazy append is written at once and announced as durable only after its flush', async () => {
+  // Goal: close's group commit: the caller does not wait for fdatasync, and nothing a peer may be
+  // sent (the durable announcement) precedes the flush that makes it durable.
+  const { writer: w, announced, durable } = writer()
+  await w.append(fs.genesisOps, 1)
+  const flushes = faulty.flushes
+  const record = await w.append([link('lazy')], 2, false)
+  expect(announced.map((r) => r.body.seq)).toEqual([0, 1])
+  expect(durable.map((r) => r.body.seq)).toEqual([0])
+  expect(parts.packs.durable).not.toEqual(parts.packs.end)
+  await w.idle()
+  expect(faulty.flushes).toBe(flushes + 1)
+  expect(durable.map((r) => r.body.seq)).toEqual([0, 1])
+  expect(parts.packs.durable).toEqual(parts.packs.end)
+  await closeStoreParts(parts)
+  parts = await open()
+  expect(parts.heads.get(toHex(fs.creator.publicKey))).toMatchObject({ length: 2, headId: record.id })
+})
+
+test('sync makes every lazy append durable before it resolves', async () => {
+  const { writer: w, durable } = writer()
+  faulty.syncFailures = 1 // the background flush fails: the records wait, unsent, for a retry
+  await w.append(fs.genesisOps, 1, false)
+  await w.append([link('a')], 2, false)
+  expect(durable).toEqual([])
+  await w.sync()
+  expect(durable.map((r) => r.body.seq)).toEqual([0, 1])
+  expect(parts.packs.durable).toEqual(parts.packs.end)
+})
+
+test('past the durability window a lazy append waits for its own flush', async () => {
+  // Goal: the window bounds what a power loss can take, even when flushes fall behind.
+  let now = 0
+  const { writer: w, durable } = writer(() => now)
+  faulty.syncFailures = 1
+  await w.append(fs.genesisOps, 1, false)
+  await expect.poll(() => faulty.flushes).toBe(1) // the failed background flush
+  now = DURABILITY_WINDOW_MS
+  await w.append([link('late')], 2, false)
+  expect(durable.map((r) => r.body.seq)).toEqual([0, 1])
+  expect(parts.packs.durable).toEqual(parts.packs.end)
+})
+
+test('a failed lazy commit is cut back alone: earlier lazy appends stay and become durable', async () => {
+  const { writer: w, durable } = writer()
+  await w.append(fs.genesisOps, 1, false)
+  faulty.writeFailures = 1
+  await expect(w.append([link('lost')], 2, false)).rejects.toMatchObject({ name: 'InjectedFault' })
+  const kept = await w.append([link('kept')], 3, false)
+  await w.idle()
+  expect(durable.map((r) => r.body.seq)).toEqual([0, 1])
+  await closeStoreParts(parts)
+  parts = await open()
+  expect(parts.heads.get(toHex(fs.creator.publicKey))).toMatchObject({ length: 2, headId: kept.id })
 })

@@ -192,7 +192,8 @@ describe('crash and corruption', () => {
     }
     await w.commit([record('d')], true, true)
     await w.close()
-    expect((await scanAll(packs)).labels).toEqual(['a', 'd'])
+    // The lazy commits were written: a failed commit after them cuts back to them, not before.
+    expect((await scanAll(packs)).labels).toEqual(['a', 'u', 'u', 'd'])
   })
 
   test('a cut back that fails is tried again by the next commit, which then works', async () => {
@@ -210,22 +211,41 @@ describe('crash and corruption', () => {
     expect((await scanAll(packs)).labels).toEqual(['a', 'd'])
   })
 
-  test('a failed sync cuts off the unsynced frames and the writer goes on', async () => {
-    // Goal: close's flush of network chunks may fail on a full disk; the packs stay consistent.
+  test('a failed sync or flush keeps the unsynced frames, and a later one makes them durable', async () => {
+    // Goal: lazy commits were acknowledged (close returned): a failed flush must not drop them.
     const packs = new FaultyPackDirectory(openPackDirectory(dir))
     const w = writer(packs)
     await w.commit([record('a')], true)
     await w.commit([record('u')], false)
     packs.syncFailures = 1
     await expect(w.sync()).rejects.toMatchObject({ name: 'InjectedFault' })
-    expect(w.durable).toEqual(w.end)
+    expect(w.durable).not.toEqual(w.end)
+    await w.commit([record('v')], false)
+    packs.syncFailures = 1
+    await expect(w.flush()).rejects.toMatchObject({ name: 'InjectedFault' })
+    expect(await w.flush()).toEqual(w.end)
     await w.commit([record('b')], true)
+    await w.close()
+    expect((await scanAll(packs)).labels).toEqual(['a', 'u', 'v', 'b'])
+  })
+
+  test('a flush covers what was written before it, while later commits go on', async () => {
+    // Goal: the group commit: a background flush never claims frames written after it began.
+    const packs = new FaultyPackDirectory(openPackDirectory(dir))
+    const w = writer(packs)
+    await w.commit([record('a')], false)
+    const before = w.end
+    const flushed = w.flush()
+    await w.commit([record('b')], false, true)
+    expect(await flushed).toEqual(before)
+    expect(w.durable).not.toEqual(w.end)
+    expect(await w.flush()).toEqual(w.end)
     await w.close()
     expect((await scanAll(packs)).labels).toEqual(['a', 'b'])
   })
 
-  test('unsynced frames become durable with the next durable commit, or go with a failed one', async () => {
-    // Goal: chunks from the network ride on the next flush; a failure cuts back to the last one.
+  test('unsynced frames become durable with the next durable commit, and outlive a failed one', async () => {
+    // Goal: lazy frames ride on the next flush; a failed commit is cut back to just before it.
     const packs = new FaultyPackDirectory(openPackDirectory(dir))
     const w = writer(packs)
     await w.commit([record('a')], true)
@@ -237,7 +257,7 @@ describe('crash and corruption', () => {
     packs.syncFailures = 1
     await expect(w.commit([record('c')], true)).rejects.toMatchObject({ name: 'InjectedFault' })
     await w.close()
-    expect((await scanAll(packs)).labels).toEqual(['a', 'u1', 'b'])
+    expect((await scanAll(packs)).labels).toEqual(['a', 'u1', 'b', 'u2'])
   })
 
   test.each([false, true])(
