@@ -155,6 +155,7 @@ export class Filesystem extends FsWriter {
         : new SnapshotWriter(
             directory,
             view,
+            async () => log.sync(),
             init.snapshotEveryRecords,
             log.sublevel?.(LEGACY_SNAPSHOT_SUBLEVEL)
           )
@@ -187,7 +188,7 @@ export class Filesystem extends FsWriter {
     const store = await LogStore.open({ path: init.path, fsId, keys: init.keys, isMember: admitVia(box) })
     const fs = await Filesystem.openOn(store, { ownsLog: true, exclusive: quorumExclusiveCreate(), ...init })
     box.fs = fs
-    await fs.append(ops)
+    await fs.append(ops, { durable: true })
     return fs
   }
 
@@ -258,7 +259,7 @@ export class Filesystem extends FsWriter {
     init: FilesystemInit & { lockMode?: LockMode; timeMs?: number } = {}
   ): Promise<Filesystem> {
     const fs = await Filesystem.openOn(log, init)
-    await fs.append(genesisOps(log.keys.publicKey, init).ops)
+    await fs.append(genesisOps(log.keys.publicKey, init).ops, { durable: true })
     return fs
   }
 
@@ -272,14 +273,18 @@ export class Filesystem extends FsWriter {
     return run
   }
 
-  /** Appends one record of ours and applies it before returning (read-your-writes). */
-  async append(ops: Op[]): Promise<ViewRecord> {
+  /**
+   * Appends one record of ours and applies it before returning (read-your-writes). Like a local
+   * disk, a change is durable a moment later (the log's group commit, within its durability
+   * window) unless `durable` asks to wait for that; sync() waits for every change so far.
+   */
+  async append(ops: Op[], init: { durable?: boolean } = {}): Promise<ViewRecord> {
     if (ops.length === 0) throw new InvalidError('a record needs at least one op')
     this.stampMs = this.nowMs()
     this.ownAppends++
     let record: ViewRecord
     try {
-      record = await this.log.append(ops, { timeMs: this.stampMs })
+      record = await this.log.append(ops, { timeMs: this.stampMs, durable: init.durable ?? false })
     } finally {
       this.ownAppends--
     }
@@ -292,6 +297,11 @@ export class Filesystem extends FsWriter {
     }
     this.noteRecord(record)
     return record
+  }
+
+  /** Resolves once every change appended so far is durable (fsync, O_SYNC). */
+  async sync(): Promise<void> {
+    await this.log.sync()
   }
 
   protected owner(): { uid: number; gid: number } {

@@ -82,7 +82,7 @@ export abstract class FsWriter extends FsNames {
 
   /** Stages data in the blob store (bounded memory: commit refs to it later). */
   async putBlob(data: Uint8Array): Promise<{ blob: Uint8Array; length: number }> {
-    return { blob: await this.log.blobs.put(data), length: data.byteLength }
+    return { blob: await this.log.blobs.put(data, { durable: false }), length: data.byteLength }
   }
 
   /** A whole close as ONE record: writes (data or staged blobs), final size, attributes. */

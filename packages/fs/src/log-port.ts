@@ -7,8 +7,11 @@ import type { Hash, Op, Sublevel } from '@ivyfs/log'
 import type { ViewRecord } from './model.js'
 
 export interface FsBlobs {
-  /** Stores data (chunked by the store); returns its id. */
-  put(data: Uint8Array): Promise<Hash>
+  /**
+   * Stores data (chunked by the store); returns its id. `durable: false` as for appends: written
+   * now, durable with the group commit (always before any record appended after it).
+   */
+  put(data: Uint8Array, init?: { owned?: boolean; durable?: boolean }): Promise<Hash>
   /** Bytes [offset, offset + size) of blob `id` of total length `length`. */
   read(id: Hash, length: number, offset: number, size: number): Promise<Uint8Array>
   /** `read` into `target`: bytes from `offset` (clipped to `length`) to target[0, n); returns n. */
@@ -18,8 +21,14 @@ export interface FsBlobs {
 export interface FsLog {
   readonly keys: { readonly publicKey: Uint8Array }
   readonly blobs: FsBlobs
-  /** Appends one record holding all ops (atomic); resolves once durable. */
-  append(ops: Op[], init?: { timeMs?: number }): Promise<ViewRecord>
+  /**
+   * Appends one record holding all ops (atomic). Resolves once durable, or with `durable: false`
+   * once written (a killed process loses nothing) and made durable by the log's group commit
+   * soon after; peers are sent a record only once it is durable either way.
+   */
+  append(ops: Op[], init?: { timeMs?: number; durable?: boolean }): Promise<ViewRecord>
+  /** Resolves once every record appended before the call is durable (fsync). */
+  sync(): Promise<void>
   /** Every newly stored record (local or foreign), in causal order. */
   onRecord(listener: (record: ViewRecord) => void): () => void
   range(author: Uint8Array, fromSeq: number): AsyncIterable<ViewRecord>

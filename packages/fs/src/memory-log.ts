@@ -49,7 +49,10 @@ export class MemoryLog implements FsLog {
     return log
   }
 
-  async append(ops: Op[], init: { timeMs?: number } = {}): Promise<ViewRecord> {
+  /** Memory has nothing to flush: every append is as durable as it will ever be. */
+  async sync(): Promise<void> {}
+
+  async append(ops: Op[], init: { timeMs?: number; durable?: boolean } = {}): Promise<ViewRecord> {
     const author = toHex(this.keys.publicKey)
     const seq = this.log(author).length
     const vv: VersionEntry[] = []

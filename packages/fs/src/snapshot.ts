@@ -42,6 +42,8 @@ export class SnapshotWriter {
   constructor(
     private readonly directory: string,
     private readonly view: View,
+    /** Makes every record the snapshot covers durable first (the log's group commit lags). */
+    private readonly syncLog: () => Promise<void>,
     private readonly everyRecords = SNAPSHOT_EVERY_RECORDS,
     private legacy: Sublevel | undefined = undefined
   ) {
@@ -66,6 +68,7 @@ export class SnapshotWriter {
     const head = { format: SNAPSHOT_FORMAT, chunks: chunks.length, stableRecords }
     // A failed write (a full disk) keeps the previous snapshot; the next one is tried later.
     this.writing = this.writing
+      .then(async () => this.syncLog())
       .then(() => writeSnapshotFile(this.directory, head, chunks))
       .then(() => this.dropLegacy())
       .catch(() => undefined)

@@ -48,7 +48,7 @@ export async function planWrites(
         inlineBudget -= piece.byteLength
         ops.push({ type: 'write', ino: NO_INO, offset, length: piece.byteLength, inline: piece.slice() })
       } else {
-        const blob = await blobs.put(piece)
+        const blob = await blobs.put(piece, { durable: false }) // the record's flush covers it
         ops.push({ type: 'write', ino: NO_INO, offset, length: piece.byteLength, blob })
       }
     }

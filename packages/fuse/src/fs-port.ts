@@ -23,6 +23,7 @@ export type FsPort = Pick<
   | 'setattr'
   | 'putBlob'
   | 'commit'
+  | 'sync'
   | 'statfs'
   | 'conflicts'
   | 'log'

@@ -87,7 +87,7 @@ export function toFuseOperations(
     release: (p, fd, cb) => run('release', path(p), () => ops.release(path(p), num(fd)), done(cb), cb),
     fsync: (p, dataSync, fd, cb) =>
       run('fsync', path(p), () => ops.fsync(path(p), num(fd), dataSync), done(cb), cb),
-    fsyncdir: (_p, _dataSync, _fd, cb) => cb(0),
+    fsyncdir: (p, _dataSync, _fd, cb) => run('fsyncdir', path(p), () => ops.fsyncdir(path(p)), done(cb), cb),
     truncate: (p, size, cb) => run('truncate', path(p), () => ops.truncate(path(p), num(size)), done(cb), cb),
     ftruncate: (p, fd, size, cb) =>
       run('ftruncate', path(p), () => ops.ftruncate(path(p), num(fd), num(size)), done(cb), cb),

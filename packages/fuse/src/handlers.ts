@@ -145,6 +145,11 @@ export class IvyOperations implements MountOperations {
 
   async fsync(_path: string, handle: number): Promise<void> {
     if (handle !== NO_HANDLE) await this.openFiles.commit(this.openFiles.inoOf(handle))
+    await this.fs.sync()
+  }
+
+  async fsyncdir(): Promise<void> {
+    await this.fs.sync()
   }
 
   async truncate(path: string, size: number): Promise<void> {

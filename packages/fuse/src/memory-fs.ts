@@ -200,6 +200,8 @@ export class MemoryFilesystem implements MountOperations {
 
   async fsync(): Promise<void> {}
 
+  async fsyncdir(): Promise<void> {}
+
   async truncate(path: string, size: number): Promise<void> {
     this.#resize(this.#lookup(path), size)
   }

@@ -22,6 +22,8 @@ import { PendingFile, type Layer } from './pending-file.js'
 interface Handle {
   readonly ino: string
   readonly writable: boolean
+  /** Opened O_SYNC or O_DSYNC. */
+  readonly sync: boolean
 }
 
 interface OpenFile {
@@ -73,7 +75,8 @@ export class OpenFiles {
     const handle = this.#nextHandle
     this.#nextHandle = (this.#nextHandle % 0x7fff_ffff) + 1
     const writable = (flags & O_ACCMODE) !== O_RDONLY
-    this.#handles.set(handle, { ino, writable })
+    // O_SYNC and O_DSYNC (O_SYNC includes its bit): every write is durable before it returns.
+    this.#handles.set(handle, { ino, writable, sync: writable && (flags & constants.O_DSYNC) !== 0 })
     const file = this.#files.get(ino) ?? this.#newFile(ino)
     file.handles++
     if (writable) file.writers++
@@ -106,6 +109,14 @@ export class OpenFiles {
   }
 
   async write(handle: number, offset: number, data: Uint8Array): Promise<void> {
+    await this.#write(handle, offset, data)
+    if (this.#handle(handle).sync) {
+      await this.commit(this.inoOf(handle))
+      await this.fs.sync()
+    }
+  }
+
+  async #write(handle: number, offset: number, data: Uint8Array): Promise<void> {
     const file = this.#fileOf(handle)
     throwFailure(file)
     const before = file.pending.memory.capacityBytes
@@ -253,12 +264,11 @@ export class OpenFiles {
   }
 
   /**
-   * Puts the file's memory spans in the blob store, durably (one pack commit per 4 MiB segment,
-   * its manifest included); only blob ids stay in memory. Durable at once, not left for the
-   * close's record to flush: any failed commit cuts the packs back to their last durable point,
-   * and a staged blob lost that way would leave the next record naming missing data (measured:
-   * no slower for a dd of 256 MiB). Not copied: the span's buffer is left alone until put
-   * resolves.
+   * Puts the file's memory spans in the blob store (one pack commit per 4 MiB segment, its
+   * manifest included); only blob ids stay in memory. Lazily, like the close's record: the group
+   * commit makes them durable before that record (a failed commit is cut back alone, so a staged
+   * blob is never lost under a record that names it). Not copied: the span's buffer is left
+   * alone until put resolves.
    */
   async #stage(file: OpenFile): Promise<void> {
     const before = file.pending.memory.capacityBytes
@@ -266,7 +276,7 @@ export class OpenFiles {
     this.#bufferedBytes += heldBytes(layers) - before
     try {
       for (const layer of layers) {
-        layer.blob = await stagingBlobs(this.fs).put(layer.data!, { owned: true })
+        layer.blob = await this.fs.log.blobs.put(layer.data!, { owned: true, durable: false })
         this.#bufferedBytes -= layer.length
         layer.data = undefined
         // put resolves once the bytes are written (the store holds no reference to them), and
@@ -305,19 +315,6 @@ export class OpenFiles {
   #fileOf(handle: number): OpenFile {
     return this.#files.get(this.#handle(handle).ino)!
   }
-}
-
-/**
- * The blob store's put with the options of @ivyfs/log's BlobStore (BlobPutInit). The fs's
- * FsBlobs names put with one argument: a store that ignores the option (MemoryLog's) copies,
- * which is only slower.
- */
-interface StagingBlobs {
-  put(data: Uint8Array, init?: { owned?: boolean }): Promise<Uint8Array>
-}
-
-function stagingBlobs(fs: FsPort): StagingBlobs {
-  return fs.log.blobs
 }
 
 function heldBytes(layers: readonly Layer[]): number {

@@ -75,7 +75,9 @@ export interface MountOperations {
   write(path: string, handle: number, buffer: Buffer, length: number, position: number): Promise<number>
   flush(path: string, handle: number): Promise<void>
   release(path: string, handle: number): Promise<void>
+  /** Durable before it resolves: the file's changes, and (like ext4's journal) all before them. */
   fsync(path: string, handle: number, dataOnly: boolean): Promise<void>
+  fsyncdir(path: string): Promise<void>
   truncate(path: string, size: number): Promise<void>
   ftruncate(path: string, handle: number, size: number): Promise<void>
   /** The times to set; undefined keeps that time (UTIME_OMIT; see fuse-adapter's fileTime). */

@@ -201,9 +201,9 @@ describe('ivyfs handlers', () => {
       await ops.write('/big', handle, data.subarray(at, at + block), block, at)
     await ops.release('/big', handle)
     expect(records()).toBe(before + 1)
-    const staged = puts.filter((entry) => entry.init !== undefined)
+    const staged = puts.filter((entry) => (entry.init as { owned?: boolean }).owned === true)
     expect(staged.map((entry) => entry.bytes)).toEqual([SEGMENT_BYTES, SEGMENT_BYTES])
-    expect(staged[0]!.init).toEqual({ owned: true })
+    expect(staged[0]!.init).toEqual({ owned: true, durable: false })
     const back = Buffer.from(await fs.read('/big', 0, total))
     let diff = -1
     for (let i = 0; i < total; i++)

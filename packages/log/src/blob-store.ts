@@ -27,6 +27,11 @@ export interface BlobPutInit {
    * a copy (the bytes hashed must be the bytes written). Default false.
    */
   owned?: boolean
+  /**
+   * Default true: durable when put resolves. False: written (a killed process loses nothing)
+   * and made durable by the group commit, before any record written after it.
+   */
+  durable?: boolean
 }
 
 export interface BlobStoreComponents {
@@ -58,10 +63,10 @@ export class BlobStore {
     return this.#reader.cachedBytes
   }
 
-  /** Stores data durably and returns its blob id (chunk id or manifest id, by length). */
+  /** Stores data (durably, by default) and returns its blob id (chunk id or manifest id, by length). */
   async put(data: Uint8Array, init: BlobPutInit = {}): Promise<Hash> {
     checkLength(data.byteLength)
-    const write = this.#c.writeDurably
+    const write = init.durable === false ? this.#c.writeUnsynced : this.#c.writeDurably
     if (!isManifestLength(data.byteLength)) {
       const id = sha256(data)
       await write([{ key: toHex(id), value: init.owned === true ? data : copyBytes(data) }])

@@ -80,7 +80,7 @@ export async function serveJoin(
         })
         answer =
           outcome === 'welcome'
-            ? { t: 'welcome', vv: store.versionVector() }
+            ? { t: 'welcome', vv: store.durable.versionVector() }
             : { t: 'refused', reason: outcome }
       } catch (err) {
         logger.error('admitting a joiner failed', { peer, ...describeError(err) })

@@ -138,7 +138,7 @@ export class Outbox {
     const { store, signal, logger } = this.context
     const generation = this.generation
     const cursors: Cursor[] = []
-    for (const [author, last] of store.versionVector()) {
+    for (const [author, last] of store.durable.versionVector()) {
       const from = held(this.sentVv, author) + 1
       if (from <= last) cursors.push(await Cursor.open(store, author, from, last + 1))
     }

@@ -48,7 +48,7 @@ export class Replicator {
 
   start(): void {
     this.stopping = false
-    this.unsubscribe = this.components.store.onRecord((record) => this.onStored(record))
+    this.unsubscribe = this.components.store.durable.onRecord((record) => this.onStored(record))
   }
 
   async stop(): Promise<void> {
@@ -195,7 +195,7 @@ export class Replicator {
   private flushHave(): void {
     this.haveTimer = undefined
     if (this.stopping) return
-    const vv = this.components.store.versionVector()
+    const vv = this.components.store.durable.versionVector()
     for (const session of this.sessions.values()) {
       if (!this.components.isMember(fromHex(session.peer))) {
         this.components.logger.warn('peer is no longer a member; closing its session', { peer: session.peer })

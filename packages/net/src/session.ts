@@ -98,7 +98,7 @@ export class Session {
   /** Exchanges Hello messages; throws a PeerError (or SessionRefusedError) if the peer is not fit. */
   async handshake(): Promise<void> {
     const { store } = this.components
-    const vv = store.versionVector()
+    const vv = store.durable.versionVector()
     this.lastHave = vv
     await this.send({ t: 'hello', version: REPLICATE_WIRE_VERSION, fsId: store.fsId, vv })
     const timeout = AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS)
@@ -179,7 +179,7 @@ export class Session {
     if (now - this.resyncAtMs > RESYNC_INTERVAL_MAX_MS) this.resyncIntervalMs = RESYNC_INTERVAL_MS
     this.resyncAtMs = now + this.resyncIntervalMs
     this.resyncIntervalMs = Math.min(this.resyncIntervalMs * 2, RESYNC_INTERVAL_MAX_MS)
-    const vv = this.components.store.versionVector()
+    const vv = this.components.store.durable.versionVector()
     this.lastHave = vv
     this.sendNow({ t: 'have', vv, reset: true })
   }
