@@ -1,6 +1,9 @@
 // Child process for test/scenarios/log-crash.test.ts: appends records to a LogStore forever,
 // several in flight at once (so group commit is exercised), and prints "ack <seq>" for each append
 // only after its promise resolved, i.e. once the record is durable. The test SIGKILLs it.
+// With `lazy`, every other append is lazy (close's group commit): it prints "written <seq>" when
+// the append resolves and "durable <seq>" when the store's durable view (what peers are sent)
+// takes each record; `powerLoss` keeps images of the durable bytes (power-loss-packs.mjs).
 // Some records reference blob data: a multi-chunk blob stored with blobs.put (durable by itself),
 // or a chunk stored as a peer's would be (putChunk: flushed by the record that follows).
 // Plain .mjs on the built package: child processes do not get vitest's TypeScript aliases.
@@ -13,13 +16,19 @@ import {
   genesisFsId,
   sha256
 } from '../../packages/log/dist/index.js'
+import { withComponents } from '../../packages/log/dist/log-store.js'
+import { powerLossPackDirectory } from './power-loss-packs.mjs'
 
 const IN_FLIGHT = 4
-const { path, seedHex, timeMs, nonceHex } = JSON.parse(process.argv[2] ?? '{}')
+const { path, seedHex, timeMs, nonceHex, lazy, powerLoss } = JSON.parse(process.argv[2] ?? '{}')
 const keys = KeyPair.fromSeed(fromHex(seedHex))
 const descriptor = { creator: keys.publicKey, timeMs, nonce: fromHex(nonceHex), lockMode: 'strict' }
 const root = new Uint8Array(16)
-const store = await LogStore.open({ path, fsId: genesisFsId(descriptor), keys })
+const init = { path, fsId: genesisFsId(descriptor), keys }
+const store = await LogStore.open(
+  powerLoss === true ? withComponents(init, { packDirectory: powerLossPackDirectory }) : init
+)
+if (lazy === true) store.durable.onRecord((record) => process.stdout.write(`durable ${record.body.seq}\n`))
 
 if (store.length(keys.publicKey) === 0) {
   const genesis = await store.append([
@@ -48,12 +57,16 @@ async function writeOp(ino, n) {
 async function appendOne() {
   const n = ++count
   const ino = new Uint8Array(randomBytes(16))
-  const record = await store.append([
-    { type: 'inode', ino, kind: 'file', mode: 0o644, uid: 0, gid: 0 },
-    await writeOp(ino, n),
-    { type: 'link', dir: root, name: `file-${n}`, ino }
-  ])
-  process.stdout.write(`ack ${record.body.seq}\n`)
+  const durable = lazy !== true || n % 2 === 0
+  const record = await store.append(
+    [
+      { type: 'inode', ino, kind: 'file', mode: 0o644, uid: 0, gid: 0 },
+      await writeOp(ino, n),
+      { type: 'link', dir: root, name: `file-${n}`, ino }
+    ],
+    { durable }
+  )
+  process.stdout.write(`${durable ? 'ack' : 'written'} ${record.body.seq}\n`)
 }
 
 async function worker() {

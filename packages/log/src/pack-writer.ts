@@ -159,10 +159,11 @@ export class PackWriter {
       else if (this.#failure !== undefined || this.#cutting !== undefined) await this.#rewound()
       else break
     }
-    const point = this.end
+    // Only whole commits count: a commit still being written (its end already laid out) may not
+    // be covered by this flush, nor may a pack it is sealing.
+    const point = this.#written
     const bytes = this.#unsyncedBytes
     const files = [...this.#unsynced]
-    const current = this.#file
     if (files.length === 0) return this.durable
     const run = Promise.all(files.map(async (file) => file.datasync()))
     this.#flushing = run.then(
@@ -175,10 +176,12 @@ export class PackWriter {
       this.#flushing = undefined
     }
     // No cut ran meanwhile (a cut waits for the flush), so `point` is still within the packs.
-    if (isAfter(point, this.#durable)) this.#durable = point
-    this.#unsyncedBytes = Math.max(0, this.#unsyncedBytes - bytes)
-    for (const file of files) if (file !== current) this.#release(file) // sealed before the flush
-    if (!isAfter(this.end, point)) this.#unsynced.clear()
+    if (isAfter(point, this.#durable)) this.#durable = { ...point }
+    for (const file of files) if (file.number < point.pack) this.#release(file) // sealed before it
+    if (!isAfter(this.end, point)) {
+      this.#unsynced.clear()
+      this.#unsyncedBytes = 0
+    } else this.#unsyncedBytes = Math.max(0, this.#unsyncedBytes - bytes)
     for (const file of this.#closeLater) file.close()
     this.#closeLater.clear()
     return this.durable
