@@ -73,7 +73,7 @@ export class LogStore {
   readonly #writer: LogWriter
   readonly #listeners = new Set<(record: SignedRecord) => void>()
   readonly #durableListeners = new Set<(record: SignedRecord) => void>()
-  /** Durable records per author (lengths); only lazy local appends are ever behind #heads. */
+  /** Durable records per author (lengths): behind #heads by what the group commit has not flushed. */
   readonly #durableLengths = new Map<string, number>()
   /** What the network may send: durable records only. */
   readonly durable: DurableView
@@ -143,7 +143,10 @@ export class LogStore {
     return this.#writer.sync()
   }
 
-  /** Verifies and stores a record from a peer; throws a typed RecordError (store unchanged). */
+  /**
+   * Verifies and stores a record from a peer (lazily: durable with the group commit, and only
+   * then in the durable view); throws a typed RecordError (store unchanged).
+   */
   async ingest(bytes: Uint8Array): Promise<IngestResult> {
     this.#checkOpen()
     return this.#writer.ingest(checkForeignBytes(bytes, this.fsId))

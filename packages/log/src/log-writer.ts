@@ -274,9 +274,12 @@ export class LogWriter {
   async #stageIngest(job: Extract<Job, { kind: 'ingest' }>, group: Group): Promise<Staged> {
     const record = job.record
     const place = await placeForeign(record, group.pending, this.#c.readId, this.#c.isMember)
+    // Lazy, like an ordinary local change: nothing waits on a foreign record's durability here
+    // (its author holds it durably), and the durable view, what we relay, waits for the flush.
+    // Fork evidence (rare) is durable at once: it is listed from the index, which holds only that.
     const staged = (status: IngestStatus, puts: Put[]): Staged => ({
       puts,
-      durable: true,
+      durable: status === 'fork',
       settle: () => job.resolve({ status, record }),
       reject: job.reject
     })

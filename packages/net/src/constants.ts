@@ -102,6 +102,15 @@ export const PUSHED_BLOBS_REMEMBERED = 1024
 /** Have messages are coalesced over this window: peers learn our progress without a message per record. */
 export const HAVE_DELAY_MS = 10
 /**
+ * A record authored elsewhere is relayed to a peer only this long after we stored it, and only if
+ * the peer has not said (Have) or shown (sent it to us) that it holds it by then: in a full mesh
+ * each record then reaches each peer once, straight from its author, instead of once from every
+ * member ((n-1)² sends). Longer than HAVE_DELAY_MS plus a hop, so the peers' Haves arrive first.
+ */
+export const RELAY_DELAY_MS = 40
+/** Records waiting to be relayed; past this many, the relay becomes a catch-up of each session. */
+export const RELAY_RECORDS_MAX = 4096
+/**
  * A receiver asks one peer to resend from its real version vector at most this often; the
  * interval doubles while resyncs keep being needed (a blob nobody has), up to the maximum.
  */

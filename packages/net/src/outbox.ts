@@ -3,8 +3,9 @@
  * and Have messages, records it sent us) or has been sent. Two modes:
  * - catch-up: read every record the store holds beyond sentVv and send them in causal order
  *   (a merge of the per-author logs: a record goes once its delta dependencies are covered);
- * - live: records the store announces are queued (bounded) and sent as they come. If the queue
- *   overflows, or a queued record is not the next one the peer needs, fall back to catch-up.
+ * - live: records the store announces are queued (bounded) and sent as they come (ours at once,
+ *   others' when the replicator relays them). If the queue overflows, or a queued record is not
+ *   the next one the peer needs, fall back to catch-up.
  * Sending awaits the stream's drain, so a slow peer slows this loop, never our memory.
  * Blobs of records authored here are pushed (as chunk messages) before the record; records of
  * other authors travel alone and the receiver pulls their blobs (no duplicate pushes in a mesh).
@@ -74,6 +75,13 @@ export class Outbox {
     this.wake?.()
   }
 
+  /** Sends everything the peer lacks as far as sentVv knows, then goes on live. */
+  requestCatchUp(): void {
+    this.dropQueue()
+    this.catchUpNeeded = true
+    this.wake?.()
+  }
+
   /** The peer says it holds at least `vv`; with reset, exactly `vv` (resend from there). */
   peerHas(vv: VersionVector, reset: boolean): void {
     if (reset) {
@@ -127,10 +135,16 @@ export class Outbox {
     this.queueBytes = 0
   }
 
-  /** Whether the peer holds (or was sent) everything this record depends on. */
+  /**
+   * Whether the record may go now: the peer holds (or was sent) its author's previous record and,
+   * unless it is ours, everything else it depends on. Ours go at once: the peer keeps one whose
+   * other dependencies it lacks until they arrive, from their authors or relayed (RELAY_DELAY_MS),
+   * so that an exclusive create's Ack does not drag the Prepare it covers along on every hop.
+   */
   private ready(record: SignedRecord): boolean {
     const { author, seq, vv } = record.body
     if (held(this.sentVv, toHex(author)) < seq - 1) return false
+    if (bytesEqual(author, this.localAuthor)) return true
     return vv.every((entry) => held(this.sentVv, toHex(entry.author)) >= entry.seq)
   }
 

@@ -2,12 +2,13 @@
  * All replication sessions of one node: admits inbound sessions from members only, opens
  * outbound ones, keeps one session per peer (duplicates from simultaneous dials are resolved the
  * same way on both sides), fans new records out to every session, coalesces Have messages, and
- * owns the pending pool of records waiting for a dependency.
+ * owns the pending pool of records waiting for a dependency. Our own records go out at once;
+ * others' are relayed RELAY_DELAY_MS later, to the peers that by then still lack them.
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { fromHex, toHex, type LogStore, type SignedRecord } from '@ivyfs/log'
 import { BlobFetcher, type BlobSource } from './blob-fetcher.js'
-import { HAVE_DELAY_MS, REPLICATE_PROTOCOL } from './constants.js'
+import { HAVE_DELAY_MS, RELAY_DELAY_MS, RELAY_RECORDS_MAX, REPLICATE_PROTOCOL } from './constants.js'
 import { BadRecordError, PeerError, SessionRefusedError, describeError } from './errors.js'
 import type { NetworkEmitter } from './events.js'
 import { keyOfPeer } from './identity.js'
@@ -34,6 +35,10 @@ export class Replicator {
   private readonly localKey: string
   private unsubscribe: (() => void) | undefined
   private haveTimer: NodeJS.Timeout | undefined
+  private relayTimer: NodeJS.Timeout | undefined
+  /** Others' records stored since the last relay, oldest first (bounded: then a catch-up). */
+  private relaying: SignedRecord[] = []
+  private relayOverflow = false
   private stopping = false
 
   constructor(private readonly components: ReplicatorComponents) {
@@ -55,6 +60,8 @@ export class Replicator {
     this.stopping = true
     this.unsubscribe?.()
     clearTimeout(this.haveTimer)
+    clearTimeout(this.relayTimer)
+    this.relaying = []
     for (const session of this.sessions.values()) session.close('node stopping')
     await Promise.allSettled([...this.running])
     this.sessions.clear()
@@ -183,12 +190,36 @@ export class Replicator {
   }
 
   private onStored(record: SignedRecord): void {
-    for (const session of this.sessions.values()) session.offer(record)
+    if (toHex(record.body.author) === this.localKey)
+      for (const session of this.sessions.values()) session.offer(record)
+    else this.relayLater(record)
     for (const entry of this.pool.takeWaitingFor(toHex(record.body.author), record.body.seq))
       this.retry(entry)
     if (this.haveTimer === undefined) {
       this.haveTimer = setTimeout(() => this.flushHave(), HAVE_DELAY_MS)
       this.haveTimer.unref()
+    }
+  }
+
+  private relayLater(record: SignedRecord): void {
+    if (this.relaying.length < RELAY_RECORDS_MAX) this.relaying.push(record)
+    else this.relayOverflow = true
+    if (this.relayTimer !== undefined) return
+    this.relayTimer = setTimeout(() => this.relay(), RELAY_DELAY_MS)
+    this.relayTimer.unref()
+  }
+
+  /** Offers the waiting records: each session skips what its peer holds or was sent. */
+  private relay(): void {
+    this.relayTimer = undefined
+    const records = this.relaying
+    const overflow = this.relayOverflow
+    this.relaying = []
+    this.relayOverflow = false
+    if (this.stopping) return
+    for (const session of this.sessions.values()) {
+      if (overflow) session.catchUp()
+      else for (const record of records) session.offer(record)
     }
   }
 

@@ -162,6 +162,11 @@ export class Session {
     this.outbox?.offer(record)
   }
 
+  /** Sends the peer whatever it lacks as far as we know (a relay too large to queue). */
+  catchUp(): void {
+    this.outbox?.requestCatchUp()
+  }
+
   /** Tells the peer what we now hold (only the entries that changed since the last Have). */
   sendHave(vv: VersionVector): void {
     const delta: VersionVector = new Map()

@@ -69,6 +69,44 @@ describe('outbox', () => {
     controller.abort()
     await running
   })
+
+  test('our record goes live at once even when the peer lacks a foreign record it covers', async () => {
+    // Goal: no relay on the critical path: an Ack covering another member's Prepare is sent alone
+    // (the peer waits for the Prepare from its author); the foreign record is not dragged along.
+    const [a, b] = [seededKeys('a'), seededKeys('b')]
+    const fs = testFs(a)
+    const { store } = await harness.openStore(fs, a)
+    const genesis = await store.append(fs.genesisOps)
+    const other = (await harness.openStore(fs, b)).store
+    await other.ingest(genesis.bytes)
+    const foreign = await other.append([{ type: 'ack' }])
+    const sent: string[] = []
+    const controller = new AbortController()
+    const outbox = new Outbox(
+      {
+        store,
+        send: async (message) => {
+          if (message.t !== 'rec') return
+          const { author, seq } = decodeRecord(message.bytes, { verify: false }).body
+          sent.push(`${toHex(author) === toHex(a.publicKey) ? 'a' : 'b'}:${seq}`)
+        },
+        logger: silentLogger,
+        signal: controller.signal
+      },
+      new Map([[toHex(a.publicKey), 0]])
+    )
+    const running = outbox.run()
+    await store.ingest(foreign.bytes)
+    const ours = await store.append([{ type: 'ack' }])
+    expect(ours.body.vv.map((entry) => toHex(entry.author))).toContain(toHex(b.publicKey))
+    outbox.offer(ours)
+    await eventually('our record is sent', () => sent.includes('a:1'))
+    expect(sent).toEqual(['a:1'])
+    outbox.requestCatchUp() // what a relay too large to queue does: the foreign record follows
+    await eventually('the foreign record is relayed', () => sent.includes('b:0'))
+    controller.abort()
+    await running
+  })
 })
 
 describe('pending pool', () => {
