@@ -13,7 +13,7 @@ import { formatTable, toMarkdown } from './lib/table.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
-const BENCHES = ['log', 'fs', 'net', 'fuse', 'visibility', 'lock', 'andrew3']
+const BENCHES = ['log', 'fs', 'net', 'fuse', 'visibility', 'lock', 'andrew3', 'workloads']
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
 const unknown = requested.filter((name) => !BENCHES.includes(name))

@@ -121,12 +121,20 @@ describe.skipIf(fuseMissing())('mounted daemons on 127.0.0.1', () => {
 
   test('a cut-off mount gets EAGAIN for mkdir while the connected two keep locking', async () => {
     // Goal: under partition a minority never grants a lock; after healing no name exists twice.
+    // Ordinary work goes on alone meanwhile: only exclusive creates need a majority.
     cluster = await Cluster.start({ size: 3, mount: true })
     const c = cluster.at(2)
     await c.stop()
     const alone = new DaemonProcess(c.dataDir, await freePort(), [], c.mountPoint)
     cluster.daemons.push(alone) // stopped by cluster.stop() even if an assertion fails first
     await alone.start()
+    const offline = await sh(
+      'echo draft > notes.txt && cp notes.txt copy.txt && mv copy.txt kept.txt && ' +
+        'echo gone > tmp.txt && rm tmp.txt && chmod 600 kept.txt && cat kept.txt',
+      mountOf(alone),
+      10_000
+    )
+    expect(offline).toMatchObject({ code: 0, stdout: 'draft\n' })
     const cut = await sh('mkdir lock-x', mountOf(alone), 30_000)
     expect(cut.code).not.toBe(0)
     expect(cut.stderr).toMatch(/Resource temporarily unavailable/)
@@ -139,6 +147,9 @@ describe.skipIf(fuseMissing())('mounted daemons on 127.0.0.1', () => {
     await cluster.converged()
     const listing = await sh('ls', mountOf(healed))
     expect(listing.stdout.split('\n').filter((name) => name.startsWith('lock-x'))).toEqual(['lock-x'])
+    const seen = await sh('cat kept.txt && ls', mountOf(cluster.at(0)))
+    expect(seen.stdout).toMatch(/^draft\n/)
+    expect(seen.stdout).not.toMatch(/tmp\.txt|copy\.txt/)
   })
 
   test('a mount left by a daemon killed with SIGKILL is freed by `ivy unmount DIR`', async () => {
