@@ -150,7 +150,7 @@ export async function run() {
         baseline: 'in-memory fuse-napi fs',
         baselineValue: med(small, 'memory'),
         target: atLeastRatio(0.5),
-        note: `${S.smallFiles} files per run, one process; local dir ${med(small, 'local').toFixed(0)} files/s; ivyfs makes each close durable`
+        note: `${S.smallFiles} files per run, one process; local dir ${med(small, 'local').toFixed(0)} files/s; a close is written at once and made durable by the group commit`
       }),
       row({
         what: `Modified Andrew, total (${andrewLabel(S.andrew)})`,
