@@ -62,7 +62,8 @@ function applyInode(ctx: ApplyContext, op: InodeOp): void {
     op.kind,
     { mode: op.mode, uid: op.uid, gid: op.gid, target: op.target, rdev: op.rdev ?? 0 },
     ctx.rec,
-    ctx.recBy
+    ctx.recBy,
+    op.delegated === true && !isRoot
   )
   if (isRoot) inode.nlink = 1
   ctx.undo.mapSet(ctx.state.inodes, ino, inode)

@@ -51,6 +51,8 @@ export interface LockCounters {
   expiredIgnored: number
   /** Ack records written for other members' Prepares and Links. */
   acks: number
+  /** Of `granted`: decided alone, in a directory delegated to this participant. */
+  delegated: number
 }
 
 /** What a strategy sees of its participant: the local view, its clock and its log. */
@@ -66,6 +68,10 @@ export interface ExclusiveParticipant {
   entry(dir: string, name: string): EntryEvent | undefined
   /** Un-cancelled, uncompleted Prepares of the name in the local view, any author. */
   prepares(dir: string, name: string): readonly PrepareFact[]
+  /** The current member a directory is delegated to (its creator, when delegated), if any. */
+  delegateOf(dir: string): string | undefined
+  /** Whether the local view holds an un-ended Prepare in `dir` (any name) by another member. */
+  othersPrepareIn(dir: string): boolean
   /** The member's newest record held, if any. */
   witness(member: string): Witness | undefined
   /** Lamport clock of a held record (its place in the total order is (lamport, author)). */
@@ -85,6 +91,16 @@ export interface ExclusiveCreate {
    * name that another member may be granted too.
    */
   create(request: ExclusiveRequest, participant: ExclusiveParticipant): Promise<ViewRecord>
+}
+
+/**
+ * Whether this participant may decide an exclusive create in `dir` alone although exclusion
+ * needs a majority: the directory is delegated to it and no other member is preparing in it
+ * (docs/PROTOCOLS.md §8.11). Call it right before appending the record (no await between), so
+ * that an Ack of a Prepare seen after the check follows that record in our log.
+ */
+export function decidesAlone(participant: ExclusiveParticipant, dir: string): boolean {
+  return participant.delegateOf(dir) === participant.author && !participant.othersPrepareIn(dir)
 }
 
 /** Whether exclusion needs a majority: strict mode with several members. */

@@ -99,6 +99,12 @@ export interface Inode {
   removalReported: boolean
   /** A directory merged into another one by two concurrent mkdirs of one name. */
   mergedInto: string | undefined
+  /**
+   * Directories only: the member (author hex) the directory is delegated to, its creator, when
+   * its inode op said so (`delegated`); it decides exclusive creates in it alone while no other
+   * member prepares there (docs/PROTOCOLS.md §8.11). Fixed for the inode's life.
+   */
+  readonly delegate: string | undefined
 }
 
 export type ConflictKind = 'data' | 'entry' | 'attr' | 'remove-change' | 'rename-cycle'

@@ -15,7 +15,8 @@ export const emptyLockCounters = (): LockCounters => ({
   retries: 0,
   unconfirmed: 0,
   expiredIgnored: 0,
-  acks: 0
+  acks: 0,
+  delegated: 0
 })
 
 /**
@@ -68,6 +69,18 @@ export function makeParticipant(init: ParticipantInit): ExclusiveParticipant {
         by: { author: by.author, seq: by.seq },
         timeMs: by.timeMs
       }))
+    },
+    delegateOf(dir: string): string | undefined {
+      const delegate = view.state.inode(dir)?.delegate
+      return delegate !== undefined && init.members().includes(delegate) ? delegate : undefined
+    },
+    othersPrepareIn(dir: string): boolean {
+      const prefix = prepareKey(dir, '')
+      for (const [key, pending] of view.state.prepares) {
+        if (!key.startsWith(prefix)) continue
+        for (const { by } of pending.values()) if (by.author !== init.author) return true
+      }
+      return false
     },
     lamport: (ref) => view.clocks.lamport(ref.author, ref.seq),
     witness(member: string): Witness | undefined {

@@ -27,7 +27,9 @@ import {
 import { AgainError, ExistsError, InvalidError } from './errors.js'
 import {
   acknowledgers,
+  covers,
   createLocally,
+  decidesAlone,
   needsQuorum,
   majority,
   type ExclusiveCreate,
@@ -93,6 +95,11 @@ export class QuorumExclusiveCreate implements ExclusiveCreate {
     )
     for (let retry = 0; ; retry++) {
       if (!needsQuorum(participant)) return createLocally(request, participant)
+      if (decidesAlone(participant, request.dir)) {
+        const record = await createLocally(request, participant)
+        participant.stats.delegated++
+        return record
+      }
       const waited = await contest.waitForVisible()
       if (contest.exists()) throw new ExistsError(request.path)
       if (contest.expired()) throw this.contended(request, contest.visible()?.by)
@@ -136,9 +143,18 @@ export class QuorumExclusiveCreate implements ExclusiveCreate {
     const cancel = async (): Promise<void> => {
       await participant.append([{ type: 'cancel', seq: mine.seq }])
     }
-    if (!(await this.waitForMajority(participant, mine, contest.deadlineMs - participant.nowMs()))) {
+    const delegate = participant.delegateOf(request.dir)
+    const waitedMs = contest.deadlineMs - participant.nowMs()
+    if (!(await this.waitForMajority(participant, mine, waitedMs, delegate))) {
       await cancel()
       const { acknowledged, needed } = this.tally(participant, mine)
+      if (acknowledged >= needed && delegate !== undefined) {
+        throw new AgainError(
+          `${request.path} is in a directory delegated to member ${delegate.slice(0, 12)}…, which did ` +
+            `not acknowledge the exclusive create within ${this.timeoutMs} ms: that member is unreachable`,
+          { path: request.path, reason: 'delegate-unreachable', delegate }
+        )
+      }
       throw new AgainError(
         `no majority of members acknowledged the exclusive create of ${request.path} within ` +
           `${this.timeoutMs} ms (${acknowledged} of ${needed} needed): members unreachable or partitioned`,
@@ -202,14 +218,21 @@ export class QuorumExclusiveCreate implements ExclusiveCreate {
     return linked
   }
 
+  /**
+   * Step 2: a majority covers `ref` and, in a directory delegated to another member, that member
+   * does too (its records after its own decisions there: §8.11).
+   */
   private waitForMajority(
     participant: ExclusiveParticipant,
     ref: RecordRef,
-    timeoutMs: number
+    timeoutMs: number,
+    delegate: string | undefined
   ): Promise<boolean> {
+    const delegateCovers = (): boolean =>
+      delegate === undefined || covers(participant.witness(delegate)?.covers, ref)
     return waitFor(
       (listener) => participant.subscribe(listener),
-      () => !needsQuorum(participant) || this.hasMajority(participant, ref),
+      () => !needsQuorum(participant) || (this.hasMajority(participant, ref) && delegateCovers()),
       timeoutMs
     )
   }

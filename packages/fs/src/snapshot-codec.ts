@@ -35,12 +35,16 @@ import { SAFE_BY, SAFE_REC, type State } from './state.js'
  * device's rdev follows its kind) and the entry cause exchange: a format-2 snapshot is a valid
  * format-3 one without them. Format 4 adds to every inode the sub-millisecond remainders of its
  * atime and mtime (after its times): formats 2 and 3 are read with remainders 0, so all three are
- * read (SNAPSHOT_FORMATS_READ), and an upgrade does not replay the logs.
+ * read (SNAPSHOT_FORMATS_READ), and an upgrade does not replay the logs. Format 5 adds to every
+ * directory its delegate (after everything else): older snapshots hold none, since the records
+ * that delegate directories came after them.
  */
-export const SNAPSHOT_FORMAT = 4
-export const SNAPSHOT_FORMATS_READ: readonly number[] = [2, 3, 4]
+export const SNAPSHOT_FORMAT = 5
+export const SNAPSHOT_FORMATS_READ: readonly number[] = [2, 3, 4, 5]
 /** The first format whose inodes carry the time remainders. */
 export const FORMAT_SUB_MS_TIMES = 4
+/** The first format whose directories carry their delegate. */
+export const FORMAT_DELEGATES = 5
 export const TAG = { meta: 1, inode: 2, conflict: 3, member: 4, prepare: 5, clock: 6 } as const
 /** Inode kinds and entry causes by code: append-only (format 2 knew the first FORMAT_2_* of each). */
 export const KINDS: readonly InodeKind[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev']
@@ -282,6 +286,9 @@ function encodeInode(e: Encoder, n: Inode): void {
   e.writerRef(n.removedBy)
   e.hexRef(n.mergedInto)
   w.bool(n.removalReported)
+  if (n.kind === 'dir' && e.format >= FORMAT_DELEGATES) e.hexRef(n.delegate)
+  else if (n.delegate !== undefined)
+    throw new RangeError(`format ${e.format} has no delegates (inode ${n.ino})`)
 }
 
 function encodeConflict(e: Encoder, c: Conflict): void {

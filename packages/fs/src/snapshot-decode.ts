@@ -21,6 +21,7 @@ import {
   EXTENT_INLINE,
   FORMAT_2_CAUSES,
   FORMAT_2_KINDS,
+  FORMAT_DELEGATES,
   FORMAT_SUB_MS_TIMES,
   KINDS,
   REF_FIRST_INDEX,
@@ -54,9 +55,11 @@ class Decoder {
   readonly causes: readonly Entry['cause'][]
   /** Whether inodes carry their time remainders (format 4 on; before it, they are 0). */
   readonly subMsTimes: boolean
+  readonly delegates: boolean
 
   constructor(format: number) {
     this.subMsTimes = format >= FORMAT_SUB_MS_TIMES
+    this.delegates = format >= FORMAT_DELEGATES
     this.kinds = format === 2 ? KINDS.slice(0, FORMAT_2_KINDS) : KINDS
     this.causes = format === 2 ? CAUSES.slice(0, FORMAT_2_CAUSES) : CAUSES
   }
@@ -220,6 +223,7 @@ function decodeInode(d: Decoder): Inode {
   const removedBy = d.recOrUndefined()
   const mergedInto = d.hexOrNull() ?? undefined
   const removalReported = r.bool()
+  const delegate = kind === 'dir' && d.delegates ? (d.hexOrNull() ?? undefined) : undefined
   return {
     ino,
     kind,
@@ -246,7 +250,8 @@ function decodeInode(d: Decoder): Inode {
     attrBy,
     removedBy,
     removalReported,
-    mergedInto
+    mergedInto,
+    delegate
   }
 }
 

@@ -110,7 +110,8 @@ export function newInode(
   kind: InodeKind,
   attrs: { mode: number; uid: number; gid: number; target: string | undefined; rdev: number },
   rec: RecInfo,
-  recBy: readonly RecInfo[]
+  recBy: readonly RecInfo[],
+  delegated = false
 ): Inode {
   return {
     ino,
@@ -138,7 +139,8 @@ export function newInode(
     attrBy: { mode: recBy, uid: recBy, gid: recBy, size: NO_WRITERS },
     removedBy: undefined,
     removalReported: false,
-    mergedInto: undefined
+    mergedInto: undefined,
+    delegate: delegated && kind === 'dir' ? rec.author : undefined
   }
 }
 

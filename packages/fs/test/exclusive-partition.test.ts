@@ -133,3 +133,88 @@ describe('exclusive create under partitions', () => {
     })
   })
 })
+
+describe('delegated directories (§8.11)', () => {
+  test("a directory's creator decides exclusive creates in it alone, cut off or not; others need its ack", async () => {
+    // Goal: cp/tar/mv/git inside one's own directories stay local and work apart, and another
+    // member never decides a name there without the creator's records covering its Prepare.
+    await withCluster({ count: 3, seed: seedFor(41), exclusive: EXCLUSIVE }, async (cluster) => {
+      const [a, b] = cluster.peers.map((peer) => peer.fs) as [Filesystem, Filesystem, Filesystem]
+      await a.mkdir('/mine')
+      await cluster.settle()
+      cluster.wire.cut('p0')
+      await a.mkdir('/mine/x')
+      await a.create('/mine/f', 0o644, { exclusive: true })
+      await a.rename('/mine/f', '/mine/g', { noReplace: true })
+      expect(a.lockStats()).toMatchObject({ delegated: 3, again: 0 })
+      const refused = await outcomeOf(b.mkdir('/mine/y'))
+      expect(refused.outcome).toBe('EAGAIN')
+      expect(reasonOf(refused.error)).toBe('delegate-unreachable')
+      expect((await outcomeOf(b.mkdir('/theirs'))).outcome).toBe('won') // root: a majority suffices
+      cluster.wire.heal()
+      await cluster.settle()
+      expect((await outcomeOf(b.mkdir('/mine/x'))).outcome).toBe('EEXIST')
+      expect((await outcomeOf(b.mkdir('/mine/y'))).outcome).toBe('won')
+      await expectSameTrees(cluster)
+      for (const peer of cluster.peers)
+        expect((await peer.fs.readdir('/mine')).map((e) => e.name).sort()).toEqual(['g', 'x', 'y'])
+      expect(await a.conflicts()).toEqual([])
+    })
+  })
+
+  test('the creator never decides alone while another member prepares there, even one it cannot hear from', async () => {
+    // Goal: the rule that makes deciding alone safe: B won /shared/lock with a majority that A's
+    // Ack covered, but its Link never reached A. A still sees B's Prepare: it must not decide
+    // alone (that would grant the name twice), and without a majority it gets EAGAIN.
+    await withCluster({ count: 3, seed: seedFor(47), exclusive: EXCLUSIVE }, async (cluster) => {
+      const [a, b] = cluster.peers.map((peer) => peer.fs) as [Filesystem, Filesystem, Filesystem]
+      await a.mkdir('/shared')
+      await cluster.settle()
+      cluster.wire.cutLink('p2', 'p0')
+      cluster.wire.cutLinkWhen('p1', 'p0', (record) => record.body.ops.some((op) => op.type === 'link'))
+      const first = await outcomeOf(b.mkdir('/shared/lock'))
+      expect(first.outcome, String(reasonOf(first.error))).toBe('won')
+      expect(a.exists('/shared/lock')).toBe(false)
+      expect(a.lockStats().pendingPrepares).toBe(1)
+      const second = await outcomeOf(a.mkdir('/shared/lock'))
+      expect(second.outcome).toBe('EAGAIN')
+      expect(a.lockStats().delegated).toBe(0)
+      cluster.wire.heal()
+      await expectSameTrees(cluster)
+      for (const peer of cluster.peers)
+        expect((await peer.fs.readdir('/shared')).map((e) => e.name)).toEqual(['lock'])
+      expect(await a.conflicts()).toEqual([])
+    })
+  })
+
+  test('the creator deciding alone and two members through the quorum lock one name in its directory in turn', async () => {
+    // Goal: mutual exclusion holds across the two ways of deciding: the counter the lock guards
+    // ends at exactly rounds × participants, with no conflict.
+    await withCluster({ count: 3, seed: seedFor(43), exclusive: EXCLUSIVE }, async (cluster) => {
+      const [a, b, c] = cluster.peers.map((peer) => peer.fs) as [Filesystem, Filesystem, Filesystem]
+      await a.mkdir('/shared')
+      await a.create('/counter')
+      await a.write('/counter', 0, text('0'.padStart(10, '0')))
+      await cluster.settle()
+      const loop = async (fs: Filesystem): Promise<void> => {
+        for (let done = 0; done < LOCK_ROUNDS;) {
+          const { outcome } = await outcomeOf(fs.mkdir('/shared/lock'))
+          if (outcome === 'EEXIST')
+            await cluster.wire.until(() => !fs.exists('/shared/lock'), 10_000, 'lock release')
+          if (outcome !== 'won') continue
+          const count = Number(decodeText(await fs.read('/counter', 0, 16)))
+          await fs.write('/counter', 0, text(String(count + 1).padStart(10, '0')))
+          await fs.rmdir('/shared/lock')
+          done++
+        }
+      }
+      await Promise.all([loop(a), loop(b), loop(c)])
+      await expectSameTrees(cluster)
+      for (const fs of [a, b, c]) {
+        expect(Number(decodeText(await fs.read('/counter', 0, 16)))).toBe(3 * LOCK_ROUNDS)
+        expect(await fs.conflicts()).toEqual([])
+      }
+      expect(a.lockStats().delegated).toBeGreaterThan(0)
+    })
+  })
+})

@@ -170,7 +170,11 @@ describe('opening over a bad or old snapshot', () => {
     const chunks: Uint8Array[] = []
     const head = await readSnapshotFile(directory, [SNAPSHOT_FORMAT], (chunk) => chunks.push(chunk.slice()))
     expect(head?.format).toBe(SNAPSHOT_FORMAT)
-    const older = snapshotOf(decodeChunks(chunks), SNAPSHOT_CHUNK_ITEMS, format)
+    const state = decodeChunks(chunks)
+    // Formats before 5 cannot hold delegations (older code never made any): drop them here.
+    for (const inode of state.state.inodes.values())
+      (inode as { delegate: string | undefined }).delegate = undefined
+    const older = snapshotOf(state, SNAPSHOT_CHUNK_ITEMS, format)
     const stableRecords = head!.stableRecords
     await writeSnapshotFile(directory, { format, chunks: older.length, stableRecords }, older)
   }
@@ -184,18 +188,26 @@ describe('opening over a bad or old snapshot', () => {
     return written
   }
 
-  test('snapshots are written in format 4 and carry nanosecond times across a restart', async () => {
-    // Goal: the remainders utimensat set survive a restart from the snapshot alone.
+  test('snapshots are written in format 5 and carry nanosecond times and delegates across a restart', async () => {
+    // Goal: the remainders utimensat set, and each directory's delegate (which every member must
+    // agree on), survive a restart from the snapshot alone.
     const times = { atimeMs: Date.UTC(2001, 1, 3), atimeSubMsNs: 123_456, mtimeMs: 5, mtimeSubMsNs: 999_999 }
-    const closed = await closedFilesystem((fs) => fs.setattr('/f1', times))
-    expect((await readFile(snapshotPath(closed))).readUInt32LE(8)).toBe(4)
+    let delegate: string | undefined
+    const closed = await closedFilesystem(async (fs) => {
+      await fs.setattr('/f1', times)
+      await fs.mkdir('/owned')
+      delegate = fs.view.state.inode((await fs.getattr('/owned')).ino)?.delegate
+    })
+    expect(delegate).toBeDefined()
+    expect((await readFile(snapshotPath(closed))).readUInt32LE(8)).toBe(5)
     const fs = await Filesystem.open(closed)
     expect(fs.openReport).toEqual({ snapshot: 'loaded', recordsApplied: 0 })
     expect(await fs.getattr('/f1')).toMatchObject(times)
+    expect(fs.view.state.inode((await fs.getattr('/owned')).ino)?.delegate).toBe(delegate)
     await fs.close()
   })
 
-  test.each([2, 3])('a format-%i snapshot still loads, its times without remainders', async (format) => {
+  test.each([2, 3, 4])('a format-%i snapshot still loads, its times without remainders', async (format) => {
     // Goal: formats 3 and 4 only add codes and fields: older files are read as they are (times
     // with remainder 0), so an upgrade does not replay the logs.
     const closed = await closedFilesystem((fs) => fs.setattr('/f1', { atimeMs: 4, mtimeMs: 5 }))

@@ -2,8 +2,8 @@
  * Ops as compact CBOR arrays: [tag, ...fields] with a small integer tag per op type and fields in
  * a fixed order (table in docs/FORMAT.md). An absent optional field is null, so every op type has
  * one fixed arity, with two exceptions that keep every op written before them byte for byte: a
- * device node's inode op has one more element (its rdev), every other kind's keeps the 7 it always
- * had; a setattrs op with a sub-millisecond remainder of a time has two more (the remainders),
+ * device node's inode op has one more element (its rdev), and so does a delegated directory's
+ * (`true`), every other keeps the 7 it always had; a setattrs op with a sub-millisecond remainder of a time has two more (the remainders),
  * every other keeps its 8. Decoding checks every field and every limit.
  */
 import assert from 'node:assert/strict'
@@ -124,12 +124,13 @@ export function encodeOp(op: Op): unknown {
 }
 
 /**
- * The inode op: 7 elements, and an 8th (rdev) for a device node. The rdev is written whenever it
- * is there, so that a device without one or another kind with one fails at signing
- * (InvalidOpError, the decoder's rule) instead of being dropped or made up silently.
+ * The inode op: 7 elements, and an 8th for a device node (its rdev) or a delegated directory
+ * (`true`). Each is written whenever it is there, so that a device without an rdev or another
+ * kind with one (or a delegation on a non-directory) fails at signing (InvalidOpError, the
+ * decoder's rule) instead of being dropped or made up silently.
  */
 function encodeInode(op: InodeOp): unknown[] {
-  const fields = [
+  const fields: unknown[] = [
     OP_TAGS.inode,
     op.ino,
     code(INODE_KINDS, op.kind),
@@ -139,6 +140,7 @@ function encodeInode(op: InodeOp): unknown[] {
     op.target ?? null
   ]
   if (op.rdev !== undefined) fields.push(op.rdev)
+  if (op.delegated !== undefined) fields.push(op.delegated)
   return fields
 }
 
@@ -249,7 +251,12 @@ function decodeInode(f: unknown[], field: string): Op {
   if (target !== undefined && (target.length === 0 || target.includes('\0'))) {
     throw new InvalidOpError('inode', 'a symlink target is non-empty and has no NUL')
   }
-  const rdev = f.length > 6 ? readUint(f[6], `${field}.rdev`, RDEV_MAX) : undefined
+  const extra = f.length > 6
+  if (extra && kind === 'dir' && f[6] !== true) {
+    throw new InvalidOpError('inode', 'the 8th element of a directory is its delegation: true')
+  }
+  const delegated = extra && kind === 'dir' ? true : undefined
+  const rdev = extra && kind !== 'dir' ? readUint(f[6], `${field}.rdev`, RDEV_MAX) : undefined
   if (isDeviceKind(kind) !== (rdev !== undefined)) {
     throw new InvalidOpError('inode', 'a device node needs an rdev and only a device node has one')
   }
@@ -261,7 +268,8 @@ function decodeInode(f: unknown[], field: string): Op {
     uid: readUint(f[3], `${field}.uid`, ID_MAX),
     gid: readUint(f[4], `${field}.gid`, ID_MAX),
     ...(target === undefined ? {} : { target }),
-    ...(rdev === undefined ? {} : { rdev })
+    ...(rdev === undefined ? {} : { rdev }),
+    ...(delegated === undefined ? {} : { delegated })
   }
 }
 

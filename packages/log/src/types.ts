@@ -44,6 +44,12 @@ export interface InodeOp {
    * hands it to mknod, 0 … RDEV_MAX, opaque to ivyfs (Linux's encoding of major and minor).
    */
   rdev?: number
+  /**
+   * Directories only, and only `true` when present: the directory is delegated to its creator,
+   * the record's author, who decides exclusive creates in it alone while no other member is
+   * preparing there (docs/PROTOCOLS.md §8.11). Absent: no delegation (every older record).
+   */
+  delegated?: true
 }
 /**
  * Bytes [offset, offset + length) of a file. Data is either inline (small writes) or a blob id.

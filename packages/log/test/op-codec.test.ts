@@ -102,6 +102,25 @@ describe('op codec', () => {
     expect(encodeOp({ ...base, kind: 'blockdev', rdev: 0 })).toEqual([1, file, 6, 0o600, 1, 2, null, 0])
   })
 
+  test("a delegated directory's inode op has an 8th element, true, and reads back delegated", () => {
+    // Goal: the delegation travels in the record (every member derives it from the same bytes);
+    // a directory without it keeps its 7 elements, so every older record means no delegation.
+    const base = { type: 'inode', ino: file, kind: 'dir', mode: 0o755, uid: 1, gid: 2 } as const
+    expect(encodeOp({ ...base, delegated: true })).toEqual([1, file, 1, 0o755, 1, 2, null, true])
+    expect(decodeOp(encodeOp({ ...base, delegated: true }))).toEqual({ ...base, delegated: true })
+    expect(decodeOp(encodeOp(base))).toEqual(base)
+    const bad: unknown[][] = [
+      [1, file, 1, 0o755, 1, 2, null, false],
+      [1, file, 1, 0o755, 1, 2, null, 0],
+      [1, file, 0, 0o644, 1, 2, null, true]
+    ]
+    for (const fields of bad) {
+      expect(() => decodeOp(fields), JSON.stringify(fields.slice(2))).toThrow(
+        expect.objectContaining({ name: expect.stringMatching(/^(InvalidOpError|MalformedRecordError)$/) })
+      )
+    }
+  })
+
   test('a device inode and an exchange encode to the bytes documented in FORMAT.md', () => {
     // Goal: the appended encodings are pinned byte for byte (the format-v1 fixtures predate them).
     const dir = new Uint8Array(16).fill(0x11)

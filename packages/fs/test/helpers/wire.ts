@@ -26,6 +26,8 @@ class Link {
   up = true
   /** Cuts this link just before delivering a record that matches. */
   trigger: ((record: SignedRecord) => boolean) | undefined
+  /** Whether the trigger cuts everything its sender sends (cutFromWhen) or this link alone. */
+  triggerCutsAll = true
 
   constructor(
     readonly from: WirePeer,
@@ -59,7 +61,8 @@ class Link {
       const record = this.queue[0] as SignedRecord
       if (this.trigger?.(record) === true) {
         this.trigger = undefined
-        this.wire.cutFrom(this.from.name)
+        if (this.triggerCutsAll) this.wire.cutFrom(this.from.name)
+        else this.up = false
         return
       }
       if (!this.up || this.wire.closed) return
@@ -132,7 +135,20 @@ export class Wire {
 
   /** Cuts everything `from` sends, just before the first record matching `match` leaves it. */
   cutFromWhen(from: string, match: (record: SignedRecord) => boolean): void {
-    for (const link of this.links) if (link.from.name === from) link.trigger = match
+    for (const link of this.links) {
+      if (link.from.name !== from) continue
+      link.trigger = match
+      link.triggerCutsAll = true
+    }
+  }
+
+  /** Cuts the one link `from` → `to` just before the first record matching `match` crosses it. */
+  cutLinkWhen(from: string, to: string, match: (record: SignedRecord) => boolean): void {
+    for (const link of this.links) {
+      if (link.from.name !== from || link.to.name !== to) continue
+      link.trigger = match
+      link.triggerCutsAll = false
+    }
   }
 
   heal(): void {
