@@ -96,7 +96,7 @@ export interface ExclusiveCreate {
 /**
  * Whether this participant may decide an exclusive create in `dir` alone although exclusion
  * needs a majority: the directory is delegated to it and no other member is preparing in it
- * (docs/PROTOCOLS.md §8.11). Call it right before appending the record (no await between), so
+ * (docs/PROTOCOLS.md §8.10). Call it right before appending the record (no await between), so
  * that an Ack of a Prepare seen after the check follows that record in our log.
  */
 export function decidesAlone(participant: ExclusiveParticipant, dir: string): boolean {

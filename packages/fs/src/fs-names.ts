@@ -121,7 +121,7 @@ export abstract class FsNames extends FsReader {
           ...(target === undefined ? {} : { target }),
           ...(rdev === undefined ? {} : { rdev }),
           // Every new directory is delegated to us: exclusive creates in it stay local until
-          // another member prepares there (docs/PROTOCOLS.md §8.11).
+          // another member prepares there (docs/PROTOCOLS.md §8.10).
           ...(kind === 'dir' ? { delegated: true as const } : {})
         },
         { type: 'link', dir: fromHex(parent.ino), name: place.name, ino }

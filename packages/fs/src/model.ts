@@ -102,7 +102,7 @@ export interface Inode {
   /**
    * Directories only: the member (author hex) the directory is delegated to, its creator, when
    * its inode op said so (`delegated`); it decides exclusive creates in it alone while no other
-   * member prepares there (docs/PROTOCOLS.md §8.11). Fixed for the inode's life.
+   * member prepares there (docs/PROTOCOLS.md §8.10). Fixed for the inode's life.
    */
   readonly delegate: string | undefined
 }

@@ -220,7 +220,7 @@ export class QuorumExclusiveCreate implements ExclusiveCreate {
 
   /**
    * Step 2: a majority covers `ref` and, in a directory delegated to another member, that member
-   * does too (its records after its own decisions there: §8.11).
+   * does too (its records after its own decisions there: §8.10).
    */
   private waitForMajority(
     participant: ExclusiveParticipant,

@@ -134,7 +134,7 @@ describe('exclusive create under partitions', () => {
   })
 })
 
-describe('delegated directories (§8.11)', () => {
+describe('delegated directories (§8.10)', () => {
   test("a directory's creator decides exclusive creates in it alone, cut off or not; others need its ack", async () => {
     // Goal: cp/tar/mv/git inside one's own directories stay local and work apart, and another
     // member never decides a name there without the creator's records covering its Prepare.

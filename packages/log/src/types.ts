@@ -47,7 +47,7 @@ export interface InodeOp {
   /**
    * Directories only, and only `true` when present: the directory is delegated to its creator,
    * the record's author, who decides exclusive creates in it alone while no other member is
-   * preparing there (docs/PROTOCOLS.md §8.11). Absent: no delegation (every older record).
+   * preparing there (docs/PROTOCOLS.md §8.10). Absent: no delegation (every older record).
    */
   delegated?: true
 }
