@@ -65,7 +65,7 @@ export abstract class FsNames extends FsReader {
   }
 
   protected abstract serial<T>(task: () => Promise<T>): Promise<T>
-  abstract append(ops: Op[]): Promise<ViewRecord>
+  abstract append(ops: Op[], init?: { durable?: boolean }): Promise<ViewRecord>
   protected abstract owner(): { uid: number; gid: number }
   protected abstract readonly participant: ExclusiveParticipant
 

@@ -40,6 +40,8 @@ export interface CommitInit {
   /** Final size, applied after the writes (O_TRUNC then writes: the written length). */
   readonly size?: number
   readonly attrs?: Omit<SetAttrs, 'size'>
+  /** Durable before it resolves (fsync), with everything before it; default: the group commit. */
+  readonly durable?: boolean
 }
 
 const checkId = (id: number, what: string): number => {
@@ -99,7 +101,7 @@ export abstract class FsWriter extends FsNames {
         ...(init.size === undefined ? {} : { size: init.size })
       })
       all.push(...attrs)
-      if (all.length > 0) await this.append(all)
+      if (all.length > 0) await this.append(all, { durable: init.durable === true })
       return attrOf(inode)
     })
   }

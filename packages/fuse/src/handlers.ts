@@ -144,8 +144,8 @@ export class IvyOperations implements MountOperations {
   }
 
   async fsync(_path: string, handle: number): Promise<void> {
-    if (handle !== NO_HANDLE) await this.openFiles.commit(this.openFiles.inoOf(handle))
-    await this.fs.sync()
+    if (handle !== NO_HANDLE) await this.openFiles.commit(this.openFiles.inoOf(handle), true)
+    await this.fs.sync() // when there was nothing to commit; else nothing is left to flush
   }
 
   async fsyncdir(): Promise<void> {

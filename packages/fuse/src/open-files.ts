@@ -111,8 +111,8 @@ export class OpenFiles {
   async write(handle: number, offset: number, data: Uint8Array): Promise<void> {
     await this.#write(handle, offset, data)
     if (this.#handle(handle).sync) {
-      await this.commit(this.inoOf(handle))
-      await this.fs.sync()
+      await this.commit(this.inoOf(handle), true)
+      await this.fs.sync() // when there was nothing to commit
     }
   }
 
@@ -202,11 +202,14 @@ export class OpenFiles {
     }
   }
 
-  /** Writes the inode's pending changes as one record (nothing when there are none). */
-  commit(ino: string): Promise<void> {
+  /**
+   * Writes the inode's pending changes as one record (nothing when there are none); `durable`
+   * (fsync, O_SYNC) flushes it and everything before it in the same commit.
+   */
+  commit(ino: string, durable = false): Promise<void> {
     const file = this.#files.get(ino)
     if (file === undefined) return Promise.resolve()
-    const run = file.commits.then(() => this.#commitNow(file))
+    const run = file.commits.then(() => this.#commitNow(file, durable))
     file.commits = run.catch(() => undefined)
     return run
   }
@@ -216,7 +219,7 @@ export class OpenFiles {
     await Promise.all([...this.#files.keys()].map((ino) => this.commit(ino)))
   }
 
-  async #commitNow(file: OpenFile): Promise<void> {
+  async #commitNow(file: OpenFile, durable: boolean): Promise<void> {
     const committedSize = (await this.fs.getattrIno(file.ino)).size
     while (file.staging !== undefined) await file.staging
     throwFailure(file)
@@ -227,7 +230,7 @@ export class OpenFiles {
     file.generation++
     const unstaged = pending.memory.capacityBytes + heldBytes(pending.layers)
     try {
-      await this.fs.commit({ ino: file.ino }, pending.toCommit(committedSize))
+      await this.fs.commit({ ino: file.ino }, { ...pending.toCommit(committedSize), durable })
       this.#bufferedBytes -= unstaged
       this.afterCommit?.(file.ino)
     } catch (err) {

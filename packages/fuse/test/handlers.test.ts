@@ -22,6 +22,43 @@ async function setup(): Promise<{ ops: IvyOperations; fs: Filesystem; records: (
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 describe('ivyfs handlers', () => {
+  test('a close is a lazy record; fsync and every O_SYNC write append theirs durably', async () => {
+    // Goal: durability like a local disk: close does not wait for the flush, fsync does.
+    const log = new MemoryLog({ publicKey: new Uint8Array(32).fill(7) })
+    const fs = await Filesystem.createOn(log, { lockMode: 'available' })
+    const ops = new IvyOperations(fs, recordingLogger())
+    const durable: boolean[] = []
+    const append = log.append.bind(log)
+    log.append = async (records, init) => {
+      durable.push(init?.durable === true)
+      return append(records, init)
+    }
+    let syncs = 0
+    const sync = log.sync.bind(log)
+    log.sync = async () => {
+      syncs++
+      return sync()
+    }
+    const closed = await ops.create('/closed', S_IFREG | 0o644, CREATE, caller)
+    await ops.write('/closed', closed, Buffer.from('a'), 1, 0)
+    await ops.release('/closed', closed)
+    expect(durable).toEqual([false, false]) // the create, the close
+    const synced = await ops.create('/synced', S_IFREG | 0o644, CREATE, caller)
+    await ops.write('/synced', synced, Buffer.from('b'), 1, 0)
+    durable.length = 0
+    await ops.fsync('/synced', synced, false)
+    expect(durable).toEqual([true])
+    expect(syncs).toBe(1)
+    await ops.release('/synced', synced)
+    const osync = await ops.create('/osync', S_IFREG | 0o644, CREATE | constants.O_SYNC, caller)
+    durable.length = 0
+    await ops.write('/osync', osync, Buffer.from('c'), 1, 0)
+    await ops.write('/osync', osync, Buffer.from('d'), 1, 1)
+    expect(durable).toEqual([true, true])
+    await ops.release('/osync', osync)
+    expect(text(await fs.read('/osync', 0, 2))).toBe('cd')
+  })
+
   test('writes stay local until flush, and getattr reports the pending size meanwhile', async () => {
     // Goal: the kernel's view of an open file (size) includes its buffered writes.
     const { ops, fs, records } = await setup()
