@@ -6,13 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(fuse3 libfuse3-dev pkg-config liblockfile-bin lockfile-progs git make gcc g++ python3 autoconf automake perl)
+# sqlite3: `npm run bench -- workloads` only.
+packages=(fuse3 libfuse3-dev pkg-config liblockfile-bin lockfile-progs git make gcc g++ python3 autoconf automake perl sqlite3)
 need=()
 command -v fusermount3 >/dev/null || need+=(fuse3)
 pkg-config --exists fuse3 2>/dev/null || need+=(libfuse3-dev pkg-config)
 command -v dotlockfile >/dev/null || need+=(liblockfile-bin)
 command -v lockfile-create >/dev/null || need+=(lockfile-progs)
-for tool in git make gcc g++ python3 autoreconf prove; do command -v $tool >/dev/null || need+=($tool); done
+for tool in git make gcc g++ python3 autoreconf prove sqlite3; do command -v $tool >/dev/null || need+=($tool); done
 if [ ${#need[@]} -gt 0 ] || [ "${IVYFS_APT:-}" = always ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
