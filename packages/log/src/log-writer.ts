@@ -7,7 +7,7 @@
  * that follows it (the group commit, DURABILITY_WINDOW_MS); records are announced as durable,
  * which is what lets the network send them, only once a flush covers them.
  * A job that fails its checks is rejected alone; a failed commit rejects its group and changes
- * nothing in memory (the packs are cut back to their last durable point).
+ * nothing in memory (the packs are cut back to the end of the last written commit).
  */
 import assert from 'node:assert/strict'
 import type { Hash, Op, SignedRecord } from './types.js'
@@ -26,7 +26,14 @@ import { CommitQueue } from './commit-queue.js'
 import { PendingHeads } from './pending-heads.js'
 import { placeForeign, type IsMember } from './ingest-check.js'
 import { encodeHead, forkKey, recordKey, type AuthorHead } from './layout.js'
-import { chunkFrame, encodePosition, frameBytes, type Frame, type PackPoint } from './pack-frame.js'
+import {
+  chunkFrame,
+  comparePoints,
+  encodePosition,
+  frameBytes,
+  type Frame,
+  type PackPoint
+} from './pack-frame.js'
 import type { IndexPut, PackIndex } from './pack-index.js'
 import type { PackWriter } from './pack-writer.js'
 import { signRecord } from './record-codec.js'
@@ -101,8 +108,6 @@ export class LogWriter {
   readonly #nowMs: () => number
   /** Written groups not yet durable, oldest first: their records, end point and time written. */
   readonly #lazy: Array<{ records: SignedRecord[]; end: PackPoint; atMs: number }> = []
-  /** Lazy chunk frames were written since the last flush (they have no records to wait for). */
-  #lazyChunks = false
   #flushing: Promise<void> | undefined
   #retry: NodeJS.Timeout | undefined
 
@@ -196,7 +201,6 @@ export class LogWriter {
       if (records.length > 0) this.#c.durable(records)
     } else if (puts.length > 0) {
       if (records.length > 0) this.#lazy.push({ records, end: this.#c.packs.end, atMs: this.#nowMs() })
-      else this.#lazyChunks = true
       this.#startFlush()
     }
     return jobs.slice(index)
@@ -211,8 +215,7 @@ export class LogWriter {
   /** Starts the background flush of lazy groups, unless one runs (it starts the next itself). */
   #startFlush(): void {
     if (this.#flushing !== undefined || this.#retry !== undefined) return
-    if (this.#lazy.length === 0 && !this.#lazyChunks) return
-    this.#lazyChunks = false
+    if (this.#lazy.length === 0 && !this.#c.packs.unflushed) return // lazy chunks have no records
     this.#flushing = this.#c.packs.flush().then(
       (point) => {
         this.#flushing = undefined
@@ -222,7 +225,6 @@ export class LogWriter {
       },
       (err: unknown) => {
         this.#flushing = undefined
-        this.#lazyChunks = true
         this.#c.flushFailed?.(err)
         this.#retry = setTimeout(() => {
           this.#retry = undefined
@@ -237,8 +239,7 @@ export class LogWriter {
   #madeDurable(point: PackPoint): void {
     let covered = 0
     for (const group of this.#lazy) {
-      if (group.end.pack > point.pack || (group.end.pack === point.pack && group.end.offset > point.offset))
-        break
+      if (comparePoints(group.end, point) > 0) break
       covered++
     }
     if (covered === 0) return

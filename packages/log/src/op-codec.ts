@@ -3,8 +3,9 @@
  * a fixed order (table in docs/FORMAT.md). An absent optional field is null, so every op type has
  * one fixed arity, with two exceptions that keep every op written before them byte for byte: a
  * device node's inode op has one more element (its rdev), and so does a delegated directory's
- * (`true`), every other keeps the 7 it always had; a setattrs op with a sub-millisecond remainder of a time has two more (the remainders),
- * every other keeps its 8. Decoding checks every field and every limit.
+ * (`true`), every other keeps the 7 it always had; a setattrs op with a sub-millisecond remainder
+ * of a time has two more (the remainders), every other keeps its 8. Decoding checks every field
+ * and every limit.
  */
 import assert from 'node:assert/strict'
 import type { GenesisDescriptor, InodeKind, InodeOp, LockMode, Op, OpType, SetAttrsOp } from './types.js'

@@ -22,7 +22,7 @@ import { refusedWriteErrno, reopenDatabase, type Database, type Sublevel } from 
 import { INDEX_BATCH_ENTRIES, INDEX_SYNC_BYTES, INDEX_SYNC_FRAMES } from './constants.js'
 import { IndexWriteError } from './errors.js'
 import { encodeCheckpoint, META_CHECKPOINT_KEY } from './layout.js'
-import type { PackPoint } from './pack-frame.js'
+import { comparePoints, type PackPoint } from './pack-frame.js'
 
 /** Index entries held in memory while LevelDB refuses writes; past this, writes are refused. */
 export const INDEX_BACKLOG_ENTRIES_MAX = 64 * 1024
@@ -130,12 +130,7 @@ export class PackIndex {
     this.#durable = { ...point }
     let covered = 0
     for (const batch of this.#unsynced) {
-      const end = batch.end
-      if (
-        end !== undefined &&
-        (end.pack > point.pack || (end.pack === point.pack && end.offset > point.offset))
-      )
-        break
+      if (batch.end !== undefined && comparePoints(batch.end, point) > 0) break
       this.#eligible.push(...batch.puts)
       covered++
     }

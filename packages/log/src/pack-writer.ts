@@ -25,6 +25,7 @@ import {
 import type { PackDirectory, PackFile } from './pack-file.js'
 import {
   FRAME_HEADER_BYTES,
+  comparePoints,
   encodeFrameHeader,
   frameBytes,
   type Frame,
@@ -136,6 +137,11 @@ export class PackWriter {
     }
   }
 
+  /** Whether frames written so far are not all durable yet (a flush has work). */
+  get unflushed(): boolean {
+    return this.#unsynced.size > 0
+  }
+
   /**
    * Makes every frame written so far durable (close, fsync). On failure nothing is cut (the
    * frames are written; a later sync or flush tries again) and the error is rethrown.
@@ -176,9 +182,9 @@ export class PackWriter {
       this.#flushing = undefined
     }
     // No cut ran meanwhile (a cut waits for the flush), so `point` is still within the packs.
-    if (isAfter(point, this.#durable)) this.#durable = { ...point }
+    if (comparePoints(point, this.#durable) > 0) this.#durable = { ...point }
     for (const file of files) if (file.number < point.pack) this.#release(file) // sealed before it
-    if (!isAfter(this.end, point)) {
+    if (comparePoints(this.end, point) <= 0) {
       this.#unsynced.clear()
       this.#unsyncedBytes = 0
     } else this.#unsyncedBytes = Math.max(0, this.#unsyncedBytes - bytes)
@@ -341,7 +347,7 @@ export class PackWriter {
         this.#file = file
       }
       this.#file.truncate(point.offset)
-      if (isAfter(point, this.#durable)) this.#unsynced.add(this.#file)
+      if (comparePoints(point, this.#durable) > 0) this.#unsynced.add(this.#file)
       else this.#unsyncedBytes = 0
       this.#end = point.offset
       this.#zeroed = point.offset
@@ -350,8 +356,4 @@ export class PackWriter {
       this.#failure = err
     }
   }
-}
-
-function isAfter(a: PackPoint, b: PackPoint): boolean {
-  return a.pack > b.pack || (a.pack === b.pack && a.offset > b.offset)
 }

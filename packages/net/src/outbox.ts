@@ -69,8 +69,8 @@ export class Outbox {
     this.queueBytes += record.bytes.byteLength
     if (this.queue.length > LIVE_QUEUE_RECORDS_MAX || this.queueBytes > LIVE_QUEUE_BYTES_MAX) {
       this.context.logger.debug('live queue overflowed; catching up from the peer version vector')
-      this.dropQueue()
-      this.catchUpNeeded = true
+      this.requestCatchUp()
+      return
     }
     this.wake?.()
   }
@@ -92,9 +92,7 @@ export class Outbox {
       this.lastResetMs = now
       this.sentVv = new Map(vv)
       this.generation++
-      this.dropQueue()
-      this.catchUpNeeded = true
-      this.wake?.()
+      this.requestCatchUp()
       return
     }
     for (const [author, seq] of vv) if (seq > held(this.sentVv, author)) this.sentVv.set(author, seq)
