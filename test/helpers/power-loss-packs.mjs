@@ -4,7 +4,7 @@
 // After the process is killed, log-crash.test.ts puts the images in place of the pack files: the
 // disk as a power loss could leave it, every write that was not flushed gone.
 // Plain .mjs on the built package, for child processes (no vitest aliases there).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openPackDirectory, packFileName } from '../../packages/log/dist/pack-file.js'
 
@@ -26,7 +26,11 @@ export function powerLossPackDirectory(packsPath) {
   const image = (number, bytes, at = ++clock) => {
     if ((taken.get(number) ?? -1) > at) return
     taken.set(number, at)
-    writeFileSync(join(images, packFileName(number)), bytes)
+    // Written aside and renamed: a kill in the middle of writing (an image holds the pack's
+    // preallocated megabytes) must leave the previous image whole, not a truncated one.
+    const path = join(images, packFileName(number))
+    writeFileSync(`${path}.tmp`, bytes)
+    renameSync(`${path}.tmp`, path)
   }
   // A pack already on disk when the store opens is durable as it is (its image is the file).
   for (const number of inner.list()) image(number, readFileSync(filePath(number)))
